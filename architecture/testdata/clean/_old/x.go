@@ -1,0 +1,5 @@
+package x
+
+import (
+	_ "github.com/switchyardhq/switchyard/modules/flags"
+)

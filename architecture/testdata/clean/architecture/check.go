@@ -1,0 +1,5 @@
+package architecture
+
+import (
+	_ "go/parser"
+)

@@ -1,0 +1,6 @@
+package flagsv1
+
+import (
+	_ "github.com/switchyardhq/switchyard/contracts/ofrepv1"
+	_ "time"
+)

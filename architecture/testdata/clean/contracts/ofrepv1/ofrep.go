@@ -1,0 +1,5 @@
+package ofrepv1
+
+import (
+	_ "encoding/json"
+)

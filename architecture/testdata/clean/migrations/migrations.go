@@ -1,0 +1,6 @@
+package migrations
+
+import (
+	_ "embed"
+	_ "io/fs"
+)

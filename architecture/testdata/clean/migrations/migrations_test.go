@@ -1,0 +1,6 @@
+package migrations_test
+
+import (
+	_ "github.com/switchyardhq/switchyard/migrations"
+	_ "testing"
+)

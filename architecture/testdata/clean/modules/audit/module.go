@@ -1,0 +1,6 @@
+package audit
+
+import (
+	_ "github.com/switchyardhq/switchyard/contracts/flagsv1"
+	_ "github.com/switchyardhq/switchyard/platform/bus"
+)

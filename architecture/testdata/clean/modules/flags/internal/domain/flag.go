@@ -1,0 +1,5 @@
+package domain
+
+import (
+	_ "github.com/switchyardhq/switchyard/platform/apperr"
+)

@@ -1,0 +1,7 @@
+package flagsv1
+
+import (
+	_ "github.com/switchyardhq/switchyard/contracts/ofrepv1"
+	_ "github.com/switchyardhq/switchyard/platform/apperr"
+	_ "time"
+)

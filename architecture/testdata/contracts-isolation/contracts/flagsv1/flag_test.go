@@ -1,0 +1,6 @@
+package flagsv1
+
+import (
+	_ "github.com/switchyardhq/switchyard/cmd/switchyard"
+	_ "testing"
+)

@@ -1,0 +1,5 @@
+package evaluation
+
+import (
+	_ "github.com/switchyardhq/switchyard/contracts/ofrepv1"
+)

@@ -1,0 +1,5 @@
+package apperr
+
+import (
+	_ "errors"
+)

@@ -1,0 +1,7 @@
+package migrations_test
+
+import (
+	_ "github.com/switchyardhq/switchyard/migrations"
+	_ "github.com/switchyardhq/switchyard/modules/flags"
+	_ "testing"
+)

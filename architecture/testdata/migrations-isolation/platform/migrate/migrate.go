@@ -1,0 +1,5 @@
+package migrate
+
+import (
+	_ "io/fs"
+)

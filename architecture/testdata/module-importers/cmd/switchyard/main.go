@@ -1,0 +1,5 @@
+package main
+
+import (
+	_ "github.com/switchyardhq/switchyard/modules/flags"
+)

@@ -1,0 +1,6 @@
+package e2e_test
+
+import (
+	_ "github.com/switchyardhq/switchyard/modules/flags"
+	_ "testing"
+)

@@ -1,0 +1,5 @@
+package flags
+
+import (
+	_ "github.com/switchyardhq/switchyard/modules/flags/internal/domain"
+)

@@ -1,0 +1,7 @@
+package flags
+
+import (
+	_ "github.com/switchyardhq/switchyard/contracts/flagsv1"
+	_ "github.com/switchyardhq/switchyard/modules/flags/internal/store"
+	_ "github.com/switchyardhq/switchyard/platform/httpx"
+)

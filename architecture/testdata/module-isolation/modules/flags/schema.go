@@ -1,0 +1,6 @@
+package flags
+
+import (
+	_ "embed"
+	_ "github.com/switchyardhq/switchyard/migrations"
+)

@@ -1,0 +1,6 @@
+package flags
+
+import (
+	_ "github.com/switchyardhq/switchyard/migrations"
+	_ "testing"
+)

@@ -1,0 +1,5 @@
+package flags
+
+import (
+	_ "github.com/switchyardhq/switchyard/platform/bus"
+)

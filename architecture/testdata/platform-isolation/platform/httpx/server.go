@@ -1,0 +1,6 @@
+package httpx
+
+import (
+	_ "github.com/switchyardhq/switchyard/cmd/switchyard"
+	_ "github.com/switchyardhq/switchyard/platform/apperr"
+)

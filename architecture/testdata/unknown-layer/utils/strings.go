@@ -1,0 +1,5 @@
+package utils
+
+import (
+	_ "strings"
+)
