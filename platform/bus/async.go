@@ -41,8 +41,8 @@ func (o AsyncOptions) withDefaults() AsyncOptions {
 
 // Async delivers through a watermill router over an in-process GoChannel.
 type Async struct {
-	pubsub *gochannel.GoChannel
-	router *message.Router
+	pubsub  *gochannel.GoChannel
+	router  *message.Router
 	poison  *poisonRecorder
 	topics  map[string]bool
 	closing atomic.Bool

@@ -13,13 +13,15 @@ import (
 )
 
 // NewEcho returns an echo instance with Switchyard's error handling: problem+json for
-// every error, a global body limit, and panics turned into 500 problems (logged with the
-// stack) so that no panic reaches a client as a dropped connection.
+// every error, a global body limit, trailing slashes ignored, and panics turned into 500
+// problems (logged with the stack) so that no panic reaches a client as a dropped connection.
 func NewEcho(logger *slog.Logger) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = ErrorHandler(logger)
+	// "/flags/" and "/flags" are the same resource to a person typing a URL.
+	e.Pre(middleware.RemoveTrailingSlash())
 	e.Use(recoverToProblem(logger))
 	e.Use(middleware.BodyLimit(fmt.Sprintf("%dB", MaxBodyBytes)))
 	return e
