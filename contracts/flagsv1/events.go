@@ -27,9 +27,11 @@ const MetadataEventType = "event_type"
 
 // FlagChanged is the payload of every flag event.
 //
-// After is the definition as of Version; it is nil only for TypeFlagArchived. Before is
-// the definition as of the previous version; it is nil for TypeFlagCreated (and for a
-// flag re-created after it was archived).
+// Version rises by one with every change of a flag and never restarts, not even when an
+// archived flag is created again: consumers keep the highest version they have seen and
+// ignore older ones. After is the definition as of Version; it is nil only for
+// TypeFlagArchived. Before is the definition as of the previous version; it is nil for
+// TypeFlagCreated (and for a flag re-created after it was archived).
 type FlagChanged struct {
 	EventID     string      `json:"eventId"`
 	Type        string      `json:"type"`

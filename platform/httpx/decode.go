@@ -64,7 +64,7 @@ func DescribeJSONError(err error) error {
 	case errors.As(err, &typ):
 		field := typ.Field
 		if field == "" {
-			return apperr.New(apperr.Invalid, "body must be a JSON %s, got %s", jsonKind(typ.Type.Kind().String()), typ.Value)
+			return apperr.New(apperr.Invalid, "body must be %s, got %s", jsonKind(typ.Type.Kind().String()), typ.Value)
 		}
 		return apperr.InvalidField(field, "field %q must be %s, got %s", field, jsonKind(typ.Type.Kind().String()), typ.Value)
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):

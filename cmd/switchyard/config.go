@@ -1,0 +1,176 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/switchyardhq/switchyard/platform/httpx"
+)
+
+// Bus modes.
+const (
+	busSync  = "sync"
+	busAsync = "async"
+)
+
+const devTokenFile = "dev-admin-token"
+
+// config is everything serve and migrate need, from flags over environment over defaults.
+type config struct {
+	Addr            string
+	DataDir         string
+	Bus             string
+	Environment     string
+	SeedFile        string
+	LogLevel        slog.Level
+	ShutdownTimeout time.Duration
+	AdminTokens     []httpx.Token
+	// DevToken is set when no tokens were configured and one was generated for a
+	// loopback-only development server.
+	DevToken string
+}
+
+type setting struct {
+	flag, env, def, help string
+	dst                  *string
+}
+
+func loadConfig(cmd string, args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	var raw struct{ addr, dataDir, bus, env, seed, logLevel, shutdown string }
+	settings := []setting{
+		{"addr", "SWITCHYARD_ADDR", "127.0.0.1:8080", "address to listen on", &raw.addr},
+		{"data-dir", "SWITCHYARD_DATA_DIR", "./data", "directory of the embedded databases", &raw.dataDir},
+		{"bus", "SWITCHYARD_BUS", busSync, "event delivery between modules: sync (read-your-writes) or async", &raw.bus},
+		{"environment", "SWITCHYARD_ENVIRONMENT", "development", "the default environment (OFREP evaluates in it; the seed goes to it)", &raw.env},
+		{"seed-file", "SWITCHYARD_SEED_FILE", "", "flagd flag file loaded into the default environment on first start", &raw.seed},
+		{"log-level", "SWITCHYARD_LOG_LEVEL", "info", "debug, info, warn or error", &raw.logLevel},
+		{"shutdown-timeout", "SWITCHYARD_SHUTDOWN_TIMEOUT", "20s", "how long a graceful shutdown may take", &raw.shutdown},
+	}
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	for _, s := range settings {
+		def := s.def
+		if v := getenv(s.env); v != "" {
+			def = v
+		}
+		fs.StringVar(s.dst, s.flag, def, fmt.Sprintf("%s (env %s)", s.help, s.env))
+	}
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("%s: unexpected arguments %q", cmd, fs.Args())
+	}
+
+	cfg := config{Addr: raw.addr, DataDir: raw.dataDir, Bus: raw.bus, Environment: raw.env, SeedFile: raw.seed}
+	var errs []error
+	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("SWITCHYARD_ADDR %q is not host:port: %w", cfg.Addr, err))
+	}
+	if strings.TrimSpace(cfg.DataDir) == "" {
+		errs = append(errs, errors.New("SWITCHYARD_DATA_DIR must not be empty"))
+	}
+	if cfg.Bus != busSync && cfg.Bus != busAsync {
+		errs = append(errs, fmt.Errorf("SWITCHYARD_BUS %q is invalid: use %q or %q", cfg.Bus, busSync, busAsync))
+	}
+	if !regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`).MatchString(cfg.Environment) {
+		errs = append(errs, fmt.Errorf("SWITCHYARD_ENVIRONMENT %q is invalid: use 1-63 lowercase letters, digits or '-'", cfg.Environment))
+	}
+	if err := cfg.LogLevel.UnmarshalText([]byte(raw.logLevel)); err != nil {
+		errs = append(errs, fmt.Errorf("SWITCHYARD_LOG_LEVEL %q is invalid: use debug, info, warn or error", raw.logLevel))
+	}
+	d, err := time.ParseDuration(raw.shutdown)
+	if err != nil || d <= 0 {
+		errs = append(errs, fmt.Errorf("SWITCHYARD_SHUTDOWN_TIMEOUT %q is invalid: use a positive duration like 20s", raw.shutdown))
+	}
+	cfg.ShutdownTimeout = d
+	if cfg.SeedFile != "" {
+		if _, err := os.Stat(cfg.SeedFile); err != nil {
+			errs = append(errs, fmt.Errorf("SWITCHYARD_SEED_FILE: %w", err))
+		}
+	}
+	if cmd == "serve" {
+		tokens, err := parseTokens(getenv("SWITCHYARD_ADMIN_TOKENS"))
+		if err != nil {
+			errs = append(errs, err)
+		}
+		cfg.AdminTokens = tokens
+	}
+	return cfg, errors.Join(errs...)
+}
+
+var tokenNamePattern = regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,64}$`)
+
+// MinTokenLength keeps guessable admin tokens out of production.
+const MinTokenLength = 16
+
+// parseTokens reads SWITCHYARD_ADMIN_TOKENS: comma-separated name:token pairs.
+func parseTokens(raw string) ([]httpx.Token, error) {
+	if strings.TrimSpace(raw) == "" {
+		return nil, nil
+	}
+	var tokens []httpx.Token
+	names, secrets := map[string]bool{}, map[string]bool{}
+	for i, pair := range strings.Split(raw, ",") {
+		name, secret, ok := strings.Cut(strings.TrimSpace(pair), ":")
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("SWITCHYARD_ADMIN_TOKENS entry %d is not name:token", i+1)
+		case !tokenNamePattern.MatchString(name):
+			return nil, fmt.Errorf("SWITCHYARD_ADMIN_TOKENS entry %d: name %q must be 1-64 letters, digits, '_', '.', '@' or '-'", i+1, name)
+		case len(secret) < MinTokenLength:
+			return nil, fmt.Errorf("SWITCHYARD_ADMIN_TOKENS entry %d (%s): token must be at least %d characters", i+1, name, MinTokenLength)
+		case names[name]:
+			return nil, fmt.Errorf("SWITCHYARD_ADMIN_TOKENS: name %q appears twice", name)
+		case secrets[secret]:
+			return nil, fmt.Errorf("SWITCHYARD_ADMIN_TOKENS: entry %d (%s) reuses another entry's token", i+1, name)
+		}
+		names[name], secrets[secret] = true, true
+		tokens = append(tokens, httpx.Token{Name: name, Secret: secret})
+	}
+	return tokens, nil
+}
+
+// ensureAdminTokens generates (once, kept in the data directory) a development token when
+// none is configured and the server listens on loopback only; elsewhere tokens are required.
+func ensureAdminTokens(cfg *config) error {
+	if len(cfg.AdminTokens) > 0 {
+		return nil
+	}
+	host, _, _ := net.SplitHostPort(cfg.Addr)
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("SWITCHYARD_ADMIN_TOKENS is required when listening on %s (not loopback); set it to name:token pairs, e.g. ci:$(openssl rand -hex 24)", cfg.Addr)
+	}
+	path := filepath.Join(cfg.DataDir, devTokenFile)
+	secret, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("read development admin token: %w", err)
+	}
+	if len(strings.TrimSpace(string(secret))) < MinTokenLength {
+		buf := make([]byte, 24)
+		if _, err := rand.Read(buf); err != nil {
+			return fmt.Errorf("generate development admin token: %w", err)
+		}
+		secret = []byte(hex.EncodeToString(buf))
+		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+			return fmt.Errorf("create data directory: %w", err)
+		}
+		if err := os.WriteFile(path, append(secret, '\n'), 0o600); err != nil {
+			return fmt.Errorf("store development admin token: %w", err)
+		}
+	}
+	cfg.DevToken = strings.TrimSpace(string(secret))
+	cfg.AdminTokens = []httpx.Token{{Name: "dev", Secret: cfg.DevToken}}
+	return nil
+}

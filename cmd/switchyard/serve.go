@@ -1,0 +1,282 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/switchyardhq/switchyard/contracts/flagsv1"
+	"github.com/switchyardhq/switchyard/modules/audit"
+	"github.com/switchyardhq/switchyard/modules/evaluation"
+	"github.com/switchyardhq/switchyard/modules/flags"
+	"github.com/switchyardhq/switchyard/platform/bus"
+	"github.com/switchyardhq/switchyard/platform/httpx"
+	"github.com/switchyardhq/switchyard/platform/outbox"
+)
+
+// serve wires the modules in the order data flows (stores -> consumers -> bus -> relay ->
+// command module -> HTTP), starts them, and on ctx's end shuts down in reverse: stop
+// accepting requests, drain in-flight ones, stop the relay, drain the bus, close stores.
+func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
+	logger := newLogger(stderr, cfg.LogLevel)
+	if err := ensureAdminTokens(&cfg); err != nil {
+		return err
+	}
+	st, _, err := openStores(ctx, cfg.DataDir, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			logger.Error("close stores", "err", err)
+		}
+	}()
+
+	adminAuth := httpx.RequireBearer(cfg.AdminTokens)
+	eval, err := evaluation.New(evaluation.Deps{DB: st.evaluation, Logger: logger, DefaultEnvironment: cfg.Environment})
+	if err != nil {
+		return fmt.Errorf("evaluation module: %w", err)
+	}
+	aud, err := audit.New(audit.Deps{DB: st.audit, Logger: logger, AdminAuth: adminAuth})
+	if err != nil {
+		return fmt.Errorf("audit module: %w", err)
+	}
+	eventBus, err := newEventBus(cfg.Bus, logger, append(eval.Handlers(), aud.Handlers()...))
+	if err != nil {
+		return err
+	}
+	if !eventBus.Consumes(flagsv1.Topic) {
+		return fmt.Errorf("bus %s: nothing in this binary consumes %s, which the flags module publishes", cfg.Bus, flagsv1.Topic)
+	}
+	relay := outbox.NewRelay(st.flags, eventBus, logger, outbox.RelayOptions{})
+	fl, err := flags.New(flags.Deps{
+		DB: st.flags, Logger: logger, AdminAuth: adminAuth,
+		Dispatcher: outbox.NewDispatcher(relay, cfg.Bus == busSync),
+	})
+	if err != nil {
+		return fmt.Errorf("flags module: %w", err)
+	}
+
+	ready := &readiness{}
+	e := httpx.NewEcho(logger)
+	registerHealth(e, ready, eval)
+	root := e.Group("")
+	fl.Routes(root)
+	eval.Routes(root)
+	aud.Routes(root)
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	fmt.Fprintf(stdout, "switchyard listening on http://%s (bus %s, environment %s)\n", ln.Addr(), cfg.Bus, cfg.Environment)
+	if cfg.DevToken != "" {
+		fmt.Fprintf(stdout, "development admin token (kept in %s): %s\n", filepath.Join(cfg.DataDir, devTokenFile), cfg.DevToken)
+	}
+
+	workers := newWorkers(logger)
+	stopBus := workers.start("bus", eventBus.run)
+	if err := eventBus.waitRunning(ctx); err != nil {
+		return errors.Join(err, shutdown(srv, workers, cfg.ShutdownTimeout, stopBus, nil))
+	}
+	if err := eval.Start(ctx); err != nil {
+		return errors.Join(fmt.Errorf("start evaluation: %w", err), shutdown(srv, workers, cfg.ShutdownTimeout, stopBus, nil))
+	}
+	stopRelay := workers.start("outbox-relay", relay.Run)
+	if err := seed(ctx, cfg, fl, logger); err != nil {
+		return errors.Join(err, shutdown(srv, workers, cfg.ShutdownTimeout, stopBus, stopRelay))
+	}
+	ready.set(true)
+	logger.Info("switchyard ready", "addr", ln.Addr().String(), "bus", cfg.Bus, "environment", cfg.Environment, "version", version())
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down", "cause", context.Cause(ctx))
+	case err := <-serveErr:
+		runErr = fmt.Errorf("http server: %w", err)
+	}
+	ready.set(false)
+	return errors.Join(runErr, shutdown(srv, workers, cfg.ShutdownTimeout, stopBus, stopRelay))
+}
+
+// shutdown drains HTTP first (in-flight writes finish, sync ones with their delivery),
+// then the relay, then the bus.
+func shutdown(srv *http.Server, w *workers, timeout time.Duration, stopBus, stopRelay stopFunc) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var errs []error
+	if err := srv.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("drain http: %w", err))
+	}
+	for _, stop := range []stopFunc{stopRelay, stopBus} {
+		if stop != nil {
+			errs = append(errs, stop(ctx))
+		}
+	}
+	return errors.Join(append(errs, w.wait(ctx))...)
+}
+
+func seed(ctx context.Context, cfg config, fl *flags.Module, logger *slog.Logger) error {
+	if cfg.SeedFile == "" {
+		return nil
+	}
+	data, err := os.ReadFile(cfg.SeedFile)
+	if err != nil {
+		return fmt.Errorf("read seed file: %w", err)
+	}
+	n, err := fl.SeedIfEmpty(ctx, cfg.Environment, data, "seed", "seed file "+filepath.Base(cfg.SeedFile))
+	if err != nil {
+		return fmt.Errorf("seed %s: %w", cfg.SeedFile, err)
+	}
+	if n > 0 {
+		logger.Info("seeded flags", "environment", cfg.Environment, "count", n, "file", cfg.SeedFile)
+	}
+	return nil
+}
+
+// readiness is what /readyz reports beyond the modules' own readiness.
+type readiness struct {
+	mu    sync.RWMutex
+	ready bool
+}
+
+func (r *readiness) set(v bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ready = v
+}
+
+func (r *readiness) get() bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.ready
+}
+
+func registerHealth(e *echo.Echo, ready *readiness, eval *evaluation.Module) {
+	e.GET("/healthz", func(c echo.Context) error {
+		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+	})
+	e.GET("/readyz", func(c echo.Context) error {
+		var reasons []string
+		if err := eval.Ready(); err != nil {
+			reasons = append(reasons, "evaluation: "+err.Error())
+		}
+		if !ready.get() {
+			reasons = append(reasons, "service is starting or stopping")
+		}
+		if len(reasons) > 0 {
+			return httpx.WriteProblem(c, httpx.Problem{
+				Type: httpx.ProblemTypeBase + "not-ready", Title: "Not ready", Status: http.StatusServiceUnavailable,
+				Detail: fmt.Sprint(reasons), Extensions: map[string]any{"reasons": reasons},
+			})
+		}
+		return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+	})
+}
+
+// eventBus is the deliverer of the configured mode plus its lifecycle.
+type eventBus struct {
+	bus.Deliverer
+	async *bus.Async
+}
+
+func newEventBus(mode string, logger *slog.Logger, handlers []bus.Handler) (*eventBus, error) {
+	if mode == busSync {
+		s, err := bus.NewSync(handlers...)
+		if err != nil {
+			return nil, err
+		}
+		return &eventBus{Deliverer: s}, nil
+	}
+	a, err := bus.NewAsync(logger, bus.AsyncOptions{}, handlers...)
+	if err != nil {
+		return nil, err
+	}
+	return &eventBus{Deliverer: a, async: a}, nil
+}
+
+func (b *eventBus) run(ctx context.Context) error {
+	if b.async == nil {
+		<-ctx.Done()
+		return nil
+	}
+	go func() {
+		<-ctx.Done()
+		_ = b.async.Close()
+	}()
+	return b.async.Run(context.WithoutCancel(ctx))
+}
+
+func (b *eventBus) waitRunning(ctx context.Context) error {
+	if b.async == nil {
+		return nil
+	}
+	select {
+	case <-b.async.Running():
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// workers runs background loops, each stoppable on its own, and waits for all of them.
+type workers struct {
+	logger *slog.Logger
+	wg     sync.WaitGroup
+}
+
+func newWorkers(logger *slog.Logger) *workers { return &workers{logger: logger} }
+
+// stopFunc stops one worker and waits for it, at most until ctx ends.
+type stopFunc func(ctx context.Context) error
+
+func (w *workers) start(name string, fn func(context.Context) error) stopFunc {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		defer close(done)
+		if err := fn(ctx); err != nil {
+			w.logger.Error("worker stopped with error", "worker", name, "err", err)
+		}
+	}()
+	return func(stopCtx context.Context) error {
+		cancel()
+		select {
+		case <-done:
+			return nil
+		case <-stopCtx.Done():
+			return fmt.Errorf("%s did not stop in time: %w", name, stopCtx.Err())
+		}
+	}
+}
+
+func (w *workers) wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		w.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("background workers did not stop in time: %w", ctx.Err())
+	}
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/pressly/goose/v3/database"
+
+	"github.com/switchyardhq/switchyard/migrations"
+	"github.com/switchyardhq/switchyard/platform/migrate"
+	"github.com/switchyardhq/switchyard/platform/sqlitedb"
+)
+
+// stores are the modules' databases: one SQLite file each, so that each module can be
+// pointed at a database of its own.
+type stores struct {
+	flags, evaluation, audit *sqlx.DB
+}
+
+func (s *stores) byModule() map[string]**sqlx.DB {
+	return map[string]**sqlx.DB{"flags": &s.flags, "evaluation": &s.evaluation, "audit": &s.audit}
+}
+
+// openStores opens every module's database and applies its migrations.
+func openStores(ctx context.Context, dataDir string, logger *slog.Logger) (*stores, map[string]int64, error) {
+	s := &stores{}
+	versions := make(map[string]int64)
+	dbs := s.byModule()
+	for _, module := range migrations.Modules() {
+		db, err := sqlitedb.Open(ctx, filepath.Join(dataDir, module+".db"))
+		if err != nil {
+			return nil, nil, errors.Join(err, s.Close())
+		}
+		*dbs[module] = db
+		fsys, err := migrations.For(module, "sqlite")
+		if err != nil {
+			return nil, nil, errors.Join(err, s.Close())
+		}
+		v, err := migrate.Up(ctx, db, database.DialectSQLite3, migrate.Set{Module: module, FS: fsys}, logger)
+		if err != nil {
+			return nil, nil, errors.Join(err, s.Close())
+		}
+		versions[module] = v
+	}
+	return s, versions, nil
+}
+
+func (s *stores) Close() error {
+	var errs []error
+	for module, db := range s.byModule() {
+		if *db != nil {
+			if err := (*db).Close(); err != nil {
+				errs = append(errs, fmt.Errorf("close %s database: %w", module, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func migrateAll(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
+	logger := newLogger(stderr, cfg.LogLevel)
+	s, versions, err := openStores(ctx, cfg.DataDir, logger)
+	if err != nil {
+		return err
+	}
+	for _, module := range migrations.Modules() {
+		fmt.Fprintf(stdout, "%s: schema version %d\n", module, versions[module])
+	}
+	return s.Close()
+}
+
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}

@@ -1,0 +1,27 @@
+// Package evaluation is Switchyard's read module: it projects flag events into its own
+// store, compiles them into immutable in-memory snapshots (one per environment), and
+// serves evaluations over OFREP from those snapshots alone.
+//
+// Events consumed: every flagsv1.FlagChanged on flagsv1.Topic (created, updated, state
+// changed, archived), under the consumer name flagsv1.ConsumerEvaluationProjection. Each
+// event is claimed in the module's inbox in the same transaction as the projection, so a
+// redelivered event changes nothing; an event whose version is not newer than the one
+// projected (events can arrive out of order after retries) is claimed and ignored, so a
+// flag never regresses. Every applied event bumps its environment's revision, which keys
+// the bulk evaluation's ETag. The module publishes no events.
+//
+// Tables, in the module's own database (migrations/evaluation): evaluation_flags (the
+// last definition and version of every flag per environment, archived ones flagged),
+// evaluation_environments (the revision of each environment) and inbox. Start rebuilds
+// the snapshots from these tables only; it never reads another module's schema.
+//
+// Reads never touch the database and never parse a definition: definitions are compiled
+// when a snapshot is built (variant values compacted, metadata and whole responses
+// pre-encoded), and a snapshot is swapped atomically, so readers take no lock.
+//
+// Targeting rules are not evaluated yet: the JsonLogic engine (fractional, sem_ver, ...)
+// is a later change. Until then a flag with targeting resolves to its default variant
+// with reason DEFAULT — what flagd answers when no rule matches — rather than an error,
+// so clients keep working; the ETag carries an evaluator version so that results cached
+// now are invalidated when the engine lands.
+package evaluation

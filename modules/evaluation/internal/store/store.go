@@ -1,0 +1,231 @@
+// Package store persists the evaluation module's projection of flag events in the
+// module's own database: the last definition of every flag per environment and each
+// environment's revision. It never reads another module's tables.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/switchyardhq/switchyard/contracts/flagsv1"
+	"github.com/switchyardhq/switchyard/platform/inbox"
+)
+
+// Outcome says what Apply did with an event.
+type Outcome int
+
+// The outcomes of Apply.
+const (
+	Applied   Outcome = iota + 1 // the flag row and the environment's revision changed
+	Duplicate                    // the event was processed before; nothing changed
+	Stale                        // an equal or newer version was already projected; only the claim was recorded
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Applied:
+		return "applied"
+	case Duplicate:
+		return "duplicate"
+	case Stale:
+		return "stale"
+	default:
+		return fmt.Sprintf("outcome(%d)", int(o))
+	}
+}
+
+// Environment is one environment as stored: its revision and its live (non-archived) flags.
+type Environment struct {
+	Name     string
+	Revision int64
+	Flags    map[string]flagsv1.Definition
+}
+
+// Store is the evaluation module's persistence.
+type Store struct {
+	db *sqlx.DB
+}
+
+// New returns a Store over db, which must carry the evaluation module's migrations.
+func New(db *sqlx.DB) *Store {
+	if db == nil {
+		panic("evaluation store: nil db")
+	}
+	return &Store{db: db}
+}
+
+// Apply projects ev in one transaction, claimed in the inbox under consumer. When the
+// outcome is Applied, revision is the environment's new revision.
+func (s *Store) Apply(ctx context.Context, consumer string, ev flagsv1.FlagChanged, now time.Time) (outcome Outcome, revision int64, err error) {
+	definition, state, err := rowOf(ev)
+	if err != nil {
+		return 0, 0, err
+	}
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return 0, 0, fmt.Errorf("begin projection of event %s: %w", ev.EventID, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+
+	claimed, err := inbox.Claim(ctx, tx, consumer, ev.EventID, now)
+	if err != nil {
+		return 0, 0, err
+	}
+	if !claimed {
+		return Duplicate, 0, commit(tx, ev.EventID)
+	}
+	stored, found, err := storedVersion(ctx, tx, ev.Environment, ev.FlagKey)
+	if err != nil {
+		return 0, 0, err
+	}
+	if found && ev.Version <= stored {
+		return Stale, 0, commit(tx, ev.EventID)
+	}
+	if revision, err = bumpRevision(ctx, tx, ev.Environment, now); err != nil {
+		return 0, 0, err
+	}
+	if err = upsertFlag(ctx, tx, ev, state, definition, now); err != nil {
+		return 0, 0, err
+	}
+	return Applied, revision, commit(tx, ev.EventID)
+}
+
+// rowOf returns the definition JSON and state to store for ev. An archive keeps the
+// definition it archived (Before) so that the row still says what was served last.
+func rowOf(ev flagsv1.FlagChanged) (definition sql.NullString, state string, err error) {
+	if ev.EventID == "" || ev.Environment == "" || ev.FlagKey == "" {
+		return definition, "", fmt.Errorf("event %q (%s %s/%s): event id, environment and flag key are required",
+			ev.EventID, ev.Type, ev.Environment, ev.FlagKey)
+	}
+	switch ev.Type {
+	case flagsv1.TypeFlagCreated, flagsv1.TypeFlagUpdated, flagsv1.TypeFlagStateChanged, flagsv1.TypeFlagArchived:
+	default:
+		return definition, "", fmt.Errorf("event %s: unknown event type %q", ev.EventID, ev.Type)
+	}
+	def := ev.After
+	if ev.Archived() {
+		def = ev.Before
+	} else if def == nil {
+		return definition, "", fmt.Errorf("event %s (%s %s/%s v%d): no definition after the change",
+			ev.EventID, ev.Type, ev.Environment, ev.FlagKey, ev.Version)
+	}
+	if def == nil {
+		return definition, "", nil
+	}
+	raw, err := json.Marshal(def)
+	if err != nil {
+		return definition, "", fmt.Errorf("encode definition of %s/%s v%d: %w", ev.Environment, ev.FlagKey, ev.Version, err)
+	}
+	return sql.NullString{String: string(raw), Valid: true}, def.State, nil
+}
+
+func storedVersion(ctx context.Context, tx *sqlx.Tx, environment, key string) (int64, bool, error) {
+	const q = `SELECT version FROM evaluation_flags WHERE environment = ? AND flag_key = ?`
+	var version int64
+	err := tx.GetContext(ctx, &version, q, environment, key)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, false, nil
+	case err != nil:
+		return 0, false, fmt.Errorf("select version of %s/%s: %w", environment, key, err)
+	}
+	return version, true, nil
+}
+
+func bumpRevision(ctx context.Context, tx *sqlx.Tx, environment string, now time.Time) (int64, error) {
+	const q = `INSERT INTO evaluation_environments (name, revision, updated_at) VALUES (?, 1, ?)
+ON CONFLICT (name) DO UPDATE SET revision = revision + 1, updated_at = excluded.updated_at
+RETURNING revision`
+	var revision int64
+	if err := tx.GetContext(ctx, &revision, q, environment, now.UnixMilli()); err != nil {
+		return 0, fmt.Errorf("bump revision of environment %s: %w", environment, err)
+	}
+	return revision, nil
+}
+
+func upsertFlag(ctx context.Context, tx *sqlx.Tx, ev flagsv1.FlagChanged, state string, definition sql.NullString, now time.Time) error {
+	const q = `INSERT INTO evaluation_flags (environment, flag_key, version, state, definition, archived, event_id, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (environment, flag_key) DO UPDATE SET
+    version    = excluded.version,
+    state      = CASE WHEN excluded.definition IS NULL THEN evaluation_flags.state ELSE excluded.state END,
+    definition = COALESCE(excluded.definition, evaluation_flags.definition),
+    archived   = excluded.archived,
+    event_id   = excluded.event_id,
+    updated_at = excluded.updated_at`
+	archived := 0
+	if ev.Archived() {
+		archived = 1
+	}
+	if _, err := tx.ExecContext(ctx, q, ev.Environment, ev.FlagKey, ev.Version, state, definition, archived, ev.EventID, now.UnixMilli()); err != nil {
+		return fmt.Errorf("upsert flag %s/%s v%d: %w", ev.Environment, ev.FlagKey, ev.Version, err)
+	}
+	return nil
+}
+
+func commit(tx *sqlx.Tx, eventID string) error {
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit projection of event %s: %w", eventID, err)
+	}
+	return nil
+}
+
+// Load reads every environment with its revision and live flags, in one transaction so
+// that revisions and flags agree.
+func (s *Store) Load(ctx context.Context) (envs []Environment, err error) {
+	tx, err := s.db.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("begin loading projection: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+
+	const qEnvs = `SELECT name, revision FROM evaluation_environments ORDER BY name`
+	var rows []struct {
+		Name     string `db:"name"`
+		Revision int64  `db:"revision"`
+	}
+	if err := tx.SelectContext(ctx, &rows, qEnvs); err != nil {
+		return nil, fmt.Errorf("select environments: %w", err)
+	}
+	byName := make(map[string]int, len(rows))
+	for i, r := range rows {
+		envs = append(envs, Environment{Name: r.Name, Revision: r.Revision, Flags: map[string]flagsv1.Definition{}})
+		byName[r.Name] = i
+	}
+
+	const qFlags = `SELECT environment, flag_key, definition FROM evaluation_flags WHERE archived = 0`
+	flags, err := tx.QueryxContext(ctx, qFlags)
+	if err != nil {
+		return nil, fmt.Errorf("select flags: %w", err)
+	}
+	defer flags.Close()
+	for flags.Next() {
+		var env, key, raw string
+		if err := flags.Scan(&env, &key, &raw); err != nil {
+			return nil, fmt.Errorf("scan flag: %w", err)
+		}
+		i, ok := byName[env]
+		if !ok {
+			return nil, fmt.Errorf("flag %s/%s: environment has no revision row", env, key)
+		}
+		var def flagsv1.Definition
+		if err := json.Unmarshal([]byte(raw), &def); err != nil {
+			return nil, fmt.Errorf("decode stored definition of %s/%s: %w", env, key, err)
+		}
+		envs[i].Flags[key] = def
+	}
+	if err := flags.Err(); err != nil {
+		return nil, fmt.Errorf("read flags: %w", err)
+	}
+	return envs, nil
+}
