@@ -55,7 +55,9 @@ func NewAsync(logger *slog.Logger, opts AsyncOptions, handlers ...Handler) (*Asy
 		return nil, err
 	}
 	opts = opts.withDefaults()
-	wlog := watermill.NewSlogLogger(logger.With("component", "bus"))
+	// Watermill narrates every subscriber start and stop at INFO; that is debugging detail.
+	wlog := watermill.NewSlogLoggerWithLevelMapping(logger.With("component", "bus"),
+		map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
 	pubsub := gochannel.NewGoChannel(gochannel.Config{
 		// The outbox relay waits for every subscriber's ack, so that a row is marked
 		// delivered only after its handlers ran (or gave up into the poison queue).
