@@ -8,13 +8,11 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/pressly/goose/v3/database"
 
 	"github.com/switchyardhq/switchyard/migrations"
 	"github.com/switchyardhq/switchyard/modules/flags"
 	"github.com/switchyardhq/switchyard/platform/httpx"
-	"github.com/switchyardhq/switchyard/platform/migrate"
-	"github.com/switchyardhq/switchyard/platform/sqlitedb"
+	"github.com/switchyardhq/switchyard/platform/migrate/migratetest"
 )
 
 const newBanner = `{"state":"ENABLED","variants":{"on":true,"off":false},"defaultVariant":"on"}`
@@ -176,16 +174,5 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
 func openMigrated(t *testing.T, dir, module string) *sqlx.DB {
 	t.Helper()
-	db, err := sqlitedb.Open(context.Background(), filepath.Join(dir, module+".db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fsys, err := migrations.For(module, "sqlite")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := migrate.Up(context.Background(), db, database.DialectSQLite3, migrate.Set{Module: module, FS: fsys}, newLogger(discard{}, 8)); err != nil {
-		t.Fatal(err)
-	}
-	return db
+	return migratetest.SQLite(t, filepath.Join(dir, module+".db"), module, migrations.For)
 }

@@ -9,11 +9,9 @@ import (
 	"path/filepath"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/pressly/goose/v3/database"
 
 	"github.com/switchyardhq/switchyard/migrations"
 	"github.com/switchyardhq/switchyard/platform/migrate"
-	"github.com/switchyardhq/switchyard/platform/sqlitedb"
 )
 
 // stores are the modules' databases: one SQLite file each, so that each module can be
@@ -32,19 +30,15 @@ func openStores(ctx context.Context, dataDir string, logger *slog.Logger) (*stor
 	versions := make(map[string]int64)
 	dbs := s.byModule()
 	for _, module := range migrations.Modules() {
-		db, err := sqlitedb.Open(ctx, filepath.Join(dataDir, module+".db"))
-		if err != nil {
-			return nil, nil, errors.Join(err, s.Close())
-		}
-		*dbs[module] = db
 		fsys, err := migrations.For(module, "sqlite")
 		if err != nil {
 			return nil, nil, errors.Join(err, s.Close())
 		}
-		v, err := migrate.Up(ctx, db, database.DialectSQLite3, migrate.Set{Module: module, FS: fsys}, logger)
+		db, v, err := migrate.OpenSQLite(ctx, filepath.Join(dataDir, module+".db"), migrate.Set{Module: module, FS: fsys}, logger)
 		if err != nil {
 			return nil, nil, errors.Join(err, s.Close())
 		}
+		*dbs[module] = db
 		versions[module] = v
 	}
 	return s, versions, nil

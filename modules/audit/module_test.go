@@ -14,15 +14,13 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
-	"github.com/pressly/goose/v3/database"
 
 	"github.com/switchyardhq/switchyard/contracts/flagsv1"
 	"github.com/switchyardhq/switchyard/migrations"
 	"github.com/switchyardhq/switchyard/modules/audit"
 	"github.com/switchyardhq/switchyard/platform/bus"
 	"github.com/switchyardhq/switchyard/platform/httpx"
-	"github.com/switchyardhq/switchyard/platform/migrate"
-	"github.com/switchyardhq/switchyard/platform/sqlitedb"
+	"github.com/switchyardhq/switchyard/platform/migrate/migratetest"
 )
 
 const adminSecret = "s"
@@ -39,7 +37,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	logger := slog.New(slog.DiscardHandler)
-	db := openMigrated(t, logger)
+	db := migratetest.SQLite(t, filepath.Join(t.TempDir(), "audit.db"), "audit", migrations.For)
 	m, err := audit.New(audit.Deps{
 		DB:        db,
 		Logger:    logger,
@@ -58,24 +56,6 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatalf("Handlers() = %d handlers, want 1", len(handlers))
 	}
 	return &fixture{db: db, handler: handlers[0], srv: srv}
-}
-
-func openMigrated(t *testing.T, logger *slog.Logger) *sqlx.DB {
-	t.Helper()
-	ctx := t.Context()
-	db, err := sqlitedb.Open(ctx, filepath.Join(t.TempDir(), "audit.db"))
-	if err != nil {
-		t.Fatalf("open db: %v", err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	fsys, err := migrations.For("audit", "sqlite")
-	if err != nil {
-		t.Fatalf("migrations: %v", err)
-	}
-	if _, err := migrate.Up(ctx, db, database.DialectSQLite3, migrate.Set{Module: "audit", FS: fsys}, logger); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	return db
 }
 
 // deliverPayload hands payload to the module's handler as a real watermill message.
@@ -174,7 +154,7 @@ func jsonValue(t *testing.T, v any) any {
 
 func TestNew(t *testing.T) {
 	logger := slog.New(slog.DiscardHandler)
-	db := openMigrated(t, logger)
+	db := migratetest.SQLite(t, filepath.Join(t.TempDir(), "audit.db"), "audit", migrations.For)
 	auth := httpx.RequireBearer([]httpx.Token{{Name: "alice", Secret: adminSecret}})
 	tests := []struct {
 		name    string
@@ -213,7 +193,7 @@ func TestNew(t *testing.T) {
 
 func TestDefaultClockStampsRecordedAt(t *testing.T) {
 	logger := slog.New(slog.DiscardHandler)
-	db := openMigrated(t, logger)
+	db := migratetest.SQLite(t, filepath.Join(t.TempDir(), "audit.db"), "audit", migrations.For)
 	m, err := audit.New(audit.Deps{DB: db, Logger: logger,
 		AdminAuth: httpx.RequireBearer([]httpx.Token{{Name: "alice", Secret: adminSecret}})})
 	if err != nil {

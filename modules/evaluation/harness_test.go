@@ -15,15 +15,13 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
-	"github.com/pressly/goose/v3/database"
 
 	"github.com/switchyardhq/switchyard/contracts/flagsv1"
 	"github.com/switchyardhq/switchyard/migrations"
 	"github.com/switchyardhq/switchyard/modules/evaluation"
 	"github.com/switchyardhq/switchyard/platform/bus"
 	"github.com/switchyardhq/switchyard/platform/httpx"
-	"github.com/switchyardhq/switchyard/platform/migrate"
-	"github.com/switchyardhq/switchyard/platform/sqlitedb"
+	"github.com/switchyardhq/switchyard/platform/migrate/migratetest"
 )
 
 const env = "development"
@@ -35,20 +33,7 @@ func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Disca
 // openDB opens (and migrates) the evaluation database at path.
 func openDB(tb testing.TB, path string) *sqlx.DB {
 	tb.Helper()
-	ctx := context.Background()
-	db, err := sqlitedb.Open(ctx, path)
-	if err != nil {
-		tb.Fatalf("open db: %v", err)
-	}
-	tb.Cleanup(func() { _ = db.Close() })
-	fsys, err := migrations.For("evaluation", "sqlite")
-	if err != nil {
-		tb.Fatalf("migrations: %v", err)
-	}
-	if _, err := migrate.Up(ctx, db, database.DialectSQLite3, migrate.Set{Module: "evaluation", FS: fsys}, discardLogger()); err != nil {
-		tb.Fatalf("migrate: %v", err)
-	}
-	return db
+	return migratetest.SQLite(tb, path, "evaluation", migrations.For)
 }
 
 // harness is one evaluation module over a real SQLite file, served through echo.

@@ -14,15 +14,13 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/pressly/goose/v3/database"
 
 	"github.com/switchyardhq/switchyard/contracts/flagsv1"
 	"github.com/switchyardhq/switchyard/migrations"
 	"github.com/switchyardhq/switchyard/modules/flags"
 	"github.com/switchyardhq/switchyard/platform/bus"
 	"github.com/switchyardhq/switchyard/platform/httpx"
-	"github.com/switchyardhq/switchyard/platform/migrate"
-	"github.com/switchyardhq/switchyard/platform/sqlitedb"
+	"github.com/switchyardhq/switchyard/platform/migrate/migratetest"
 )
 
 // dispatcher records what the module hands over after commit and fails when told to.
@@ -46,20 +44,8 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := sqlitedb.Open(ctx, filepath.Join(t.TempDir(), "flags.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	fsys, err := migrations.For("flags", "sqlite")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := migrate.Up(ctx, db, database.DialectSQLite3, migrate.Set{Module: "flags", FS: fsys}, logger); err != nil {
-		t.Fatal(err)
-	}
+	db := migratetest.SQLite(t, filepath.Join(t.TempDir(), "flags.db"), "flags", migrations.For)
 	d := &dispatcher{}
 	m, err := flags.New(flags.Deps{DB: db, Logger: logger, Dispatcher: d,
 		AdminAuth: httpx.RequireBearer([]httpx.Token{{Name: "alice", Secret: "alice-token"}})})

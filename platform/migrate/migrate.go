@@ -11,6 +11,8 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/database"
+
+	"github.com/switchyardhq/switchyard/platform/sqlitedb"
 )
 
 // Set is one module's migrations.
@@ -76,4 +78,18 @@ func provider(db *sqlx.DB, dialect database.Dialect, set Set) (*goose.Provider, 
 		return nil, fmt.Errorf("migrate %s: %w", set.Module, err)
 	}
 	return p, nil
+}
+
+// OpenSQLite opens the SQLite database at path and applies set to it.
+func OpenSQLite(ctx context.Context, path string, set Set, logger *slog.Logger) (*sqlx.DB, int64, error) {
+	db, err := sqlitedb.Open(ctx, path)
+	if err != nil {
+		return nil, 0, err
+	}
+	v, err := Up(ctx, db, database.DialectSQLite3, set, logger)
+	if err != nil {
+		_ = db.Close()
+		return nil, 0, err
+	}
+	return db, v, nil
 }

@@ -16,10 +16,7 @@ type ArchiveFlag struct {
 
 // ArchiveFlag archives a flag; archiving an archived flag is a no-op.
 func (s *Service) ArchiveFlag(ctx context.Context, cmd ArchiveFlag) (Result, error) {
-	if err := validateNames(cmd.Environment, cmd.Key); err != nil {
-		return Result{}, err
-	}
-	if err := cmd.Author.validate(); err != nil {
+	if err := checkCommand(cmd.Environment, cmd.Key, cmd.Author); err != nil {
 		return Result{}, err
 	}
 	m := s.meta(cmd.Author, cmd.IfMatch)

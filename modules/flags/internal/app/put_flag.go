@@ -19,10 +19,7 @@ type PutFlag struct {
 // PutFlag validates the definition and stores it as the flag's next version. An
 // identical definition is a no-op that returns the current version.
 func (s *Service) PutFlag(ctx context.Context, cmd PutFlag) (Result, error) {
-	if err := validateNames(cmd.Environment, cmd.Key); err != nil {
-		return Result{}, err
-	}
-	if err := cmd.Author.validate(); err != nil {
+	if err := checkCommand(cmd.Environment, cmd.Key, cmd.Author); err != nil {
 		return Result{}, err
 	}
 	def, err := domain.ValidateDefinition(cmd.Definition)

@@ -110,6 +110,14 @@ func (s *Service) apply(ctx context.Context, env, key string, decide store.Decid
 	return res, nil
 }
 
+// checkCommand validates what every change command carries: where and by whom.
+func checkCommand(env, key string, a Author) error {
+	if err := validateNames(env, key); err != nil {
+		return err
+	}
+	return a.validate()
+}
+
 func validateNames(env, key string) error {
 	if err := domain.ValidateEnvironment(env); err != nil {
 		return err

@@ -17,10 +17,7 @@ type SetState struct {
 
 // SetState changes a live flag's state; setting the current state is a no-op.
 func (s *Service) SetState(ctx context.Context, cmd SetState) (Result, error) {
-	if err := validateNames(cmd.Environment, cmd.Key); err != nil {
-		return Result{}, err
-	}
-	if err := cmd.Author.validate(); err != nil {
+	if err := checkCommand(cmd.Environment, cmd.Key, cmd.Author); err != nil {
 		return Result{}, err
 	}
 	m := s.meta(cmd.Author, cmd.IfMatch)
