@@ -6,7 +6,23 @@ BIN := bin/switchyard
 DATA_DIR ?= ./data
 export CGO_ENABLED ?= 0
 
-.PHONY: run build test test-unit test-race lint vet fmt-check tidy-check clean
+.PHONY: run build test test-unit test-race lint vet fmt-check tidy-check clean \
+	pact-lib contracts contracts-consumer contracts-provider contracts-check pact-cli pact-publish can-i-deploy
+
+# Pact: pact-go v2 links libpact_ffi 0.4.x, which this pinned npm package ships (later
+# majors dropped symbols pact-go needs). It is installed into tools/ (git-ignored) and
+# checked against a pinned digest; nothing is downloaded while tests run.
+TOOLS_DIR      := $(CURDIR)/tools
+PACT_CORE_PKG  := @pact-foundation/pact-core-linux-x64-glibc@18.1.0
+PACT_FFI_SHA256 := f2e805e6433afa2cabc3ad3c309786a975075319dcb370c737e0041b4bff9887
+PACT_LIB_DIR   := $(TOOLS_DIR)/pact/lib
+PACT_FFI       := $(PACT_LIB_DIR)/libpact_ffi.so
+PACT_CLI_PKG   := @pact-foundation/pact-cli-linux-x64@18.1.2
+PACT_CLI_DIR   := $(TOOLS_DIR)/pact/cli
+PACT_DIR       := contracts/pacts
+PACT_ENV       := PACT_DO_NOT_TRACK=true CGO_ENABLED=1 \
+	CGO_LDFLAGS="-L$(PACT_LIB_DIR) -Wl,-rpath,$(PACT_LIB_DIR)" LD_LIBRARY_PATH="$(PACT_LIB_DIR)"
+NPM_INSTALL    := npm install --no-save --no-package-lock --no-audit --no-fund --loglevel=error
 
 ## run: build and serve on 127.0.0.1:8080 (SQLite in ./data, in-process sync bus, seed flags)
 run: build
@@ -16,8 +32,8 @@ run: build
 build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/switchyard
 
-## test: lint, then every test with the race detector (needs cgo for -race)
-test: lint test-race
+## test: lint, every test with the race detector (needs cgo for -race), then the contracts
+test: lint test-race contracts
 
 test-race:
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
@@ -41,5 +57,58 @@ tidy-check:
 	@if ! $(GO) mod tidy -e -diff >/tmp/switchyard-tidy.diff 2>/dev/null; then \
 	  cat /tmp/switchyard-tidy.diff; echo "go.mod/go.sum are not tidy: run 'go mod tidy -e' and commit"; exit 1; fi
 
+## pact-lib: install the pinned libpact_ffi into tools/pact/lib (needs npm)
+pact-lib: $(PACT_FFI)
+
+$(PACT_FFI):
+	@command -v npm >/dev/null || { echo "npm is required to install libpact_ffi ($(PACT_CORE_PKG))"; exit 1; }
+	rm -rf $(TOOLS_DIR)/pact/npm && mkdir -p $(TOOLS_DIR)/pact/npm $(PACT_LIB_DIR)
+	$(NPM_INSTALL) --prefix $(TOOLS_DIR)/pact/npm $(PACT_CORE_PKG)
+	echo "$(PACT_FFI_SHA256)  $(TOOLS_DIR)/pact/npm/node_modules/@pact-foundation/pact-core-linux-x64-glibc/prebuilds/linux-x64/libpact_ffi.so" | sha256sum -c --quiet
+	cp $(TOOLS_DIR)/pact/npm/node_modules/@pact-foundation/pact-core-linux-x64-glibc/prebuilds/linux-x64/libpact_ffi.so $@
+
+## contracts: consumer tests write the pacts, provider tests verify them, then the pacts are checked
+contracts: contracts-consumer contracts-provider contracts-check
+
+# Consumers rewrite their pact files from scratch, so a removed interaction leaves the file too.
+contracts-consumer: pact-lib
+	$(PACT_ENV) $(GO) vet -tags contract ./...
+	rm -f $(PACT_DIR)/*.json
+	$(PACT_ENV) $(GO) test -tags contract -count=1 -run '^TestPactConsumer' ./...
+
+contracts-provider: pact-lib
+	@ls $(PACT_DIR)/*.json >/dev/null 2>&1 || { echo "no pact files in $(PACT_DIR): nothing would be verified"; exit 1; }
+	$(PACT_ENV) $(GO) test -tags contract -count=1 -run '^TestPactProvider' ./...
+
+# In CI the regenerated pacts must equal the committed ones: a consumer change that alters
+# a contract is committed with it, and reviewed as a contract change.
+contracts-check:
+	@if [ -n "$${CI:-}" ]; then \
+	  git diff --exit-code -- $(PACT_DIR) || { echo "consumer tests changed $(PACT_DIR): commit the new pacts"; exit 1; }; \
+	  untracked="$$(git ls-files --others --exclude-standard -- $(PACT_DIR))"; \
+	  if [ -n "$$untracked" ]; then echo "uncommitted pact files: $$untracked"; exit 1; fi; \
+	fi
+
+## pact-publish / can-i-deploy: talk to a Pact Broker when PACT_BROKER_BASE_URL is set
+PACT_CLI := $(PACT_CLI_DIR)/node_modules/@pact-foundation/pact-cli-linux-x64/standalone/pact
+
+pact-cli:
+	@test -x $(PACT_CLI) || { mkdir -p $(PACT_CLI_DIR) && $(NPM_INSTALL) --prefix $(PACT_CLI_DIR) $(PACT_CLI_PKG); }
+
+PACT_VERSION ?= $(shell git rev-parse --short HEAD 2>/dev/null)
+PACT_BRANCH  ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null)
+
+pact-publish:
+	@if [ -z "$${PACT_BROKER_BASE_URL:-}" ]; then echo "no Pact Broker configured (set PACT_BROKER_BASE_URL, and PACT_BROKER_TOKEN if it needs one): nothing published; CI verifies the committed pacts instead"; exit 0; fi; \
+	$(MAKE) --no-print-directory pact-cli && \
+	$(PACT_CLI) broker publish $(PACT_DIR) --consumer-app-version "$(PACT_VERSION)" --branch "$(PACT_BRANCH)"
+
+can-i-deploy:
+	@if [ -z "$${PACT_BROKER_BASE_URL:-}" ]; then echo "no Pact Broker configured (set PACT_BROKER_BASE_URL): in this repository, 'make contracts' verifying every committed pact is the can-i-deploy gate"; exit 0; fi; \
+	$(MAKE) --no-print-directory pact-cli && \
+	for p in switchyard-flags switchyard-evaluation switchyard-audit switchyard-ofrep-client; do \
+	  $(PACT_CLI) broker can-i-deploy --pacticipant $$p --version "$(PACT_VERSION)" --to-environment "$${PACT_ENVIRONMENT:-production}" || exit 1; \
+	done
+
 clean:
-	rm -rf bin $(DATA_DIR)
+	rm -rf bin $(DATA_DIR) $(TOOLS_DIR)
