@@ -4,6 +4,8 @@ package pacttest
 
 import (
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -131,5 +133,17 @@ func RequireHandlers[V any](tb testing.TB, what string, names []string, handlers
 	}
 	if len(missing) > 0 {
 		tb.Fatalf("the pacts name %s with no handler in this provider test: %q", what, strings.Join(missing, `", "`))
+	}
+}
+
+// RemovePact deletes the pact file of consumer and provider. A consumer test calls it
+// before each Verify: the pact handle holds every message added so far and writes them
+// all, but libpact_ffi 0.4 merges them into the file it finds and that merge duplicates
+// the messages already there. Without a file to merge into, each write is the whole pact.
+func RemovePact(tb testing.TB, consumer, provider string) {
+	tb.Helper()
+	path := filepath.Join(Dir(tb), consumer+"-"+provider+".json")
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		tb.Fatalf("remove the previous pact: %v", err)
 	}
 }

@@ -4,13 +4,10 @@ package audit_test
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -180,7 +177,7 @@ func TestPactConsumerFlagEventsAudit(t *testing.T) {
 			if got, err := c.timeline(); err != nil || len(got) != len(tc.prior) {
 				t.Fatalf("before the message the timeline has %d entries (%v), want %d", len(got), err, len(tc.prior))
 			}
-			eventsPactRemovePact(t, pacttest.Audit, pacttest.Flags)
+			pacttest.RemovePact(t, pacttest.Audit, pacttest.Flags)
 			// Verify reports a consumer that fails the message through t.Errorf itself.
 			_ = pact.AddAsynchronousMessage().
 				Given(tc.state).
@@ -197,19 +194,7 @@ func TestPactConsumerFlagEventsAudit(t *testing.T) {
 	}
 	if t.Failed() {
 		// A later message's write would carry a message that failed: leave no pact at all.
-		eventsPactRemovePact(t, pacttest.Audit, pacttest.Flags)
-	}
-}
-
-// eventsPactRemovePact deletes the pact file of consumer and provider before a message
-// is verified. The pact handle holds every message added so far and writes them all, but
-// libpact_ffi merges them into the file it finds, and that merge duplicates the messages
-// already there. Without a file to merge into, each write is the whole pact, from scratch.
-func eventsPactRemovePact(t *testing.T, consumer, provider string) {
-	t.Helper()
-	path := filepath.Join(pacttest.Dir(t), consumer+"-"+provider+".json")
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		t.Fatalf("remove the previous pact: %v", err)
+		pacttest.RemovePact(t, pacttest.Audit, pacttest.Flags)
 	}
 }
 

@@ -5,13 +5,10 @@ package evaluation_test
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -166,7 +163,7 @@ func TestPactConsumerFlagEventsEvaluation(t *testing.T) {
 			if err := c.expect(tc.before); err != nil {
 				t.Fatalf("before the message: %v", err)
 			}
-			eventsPactRemovePact(t, pacttest.Evaluation, pacttest.Flags)
+			pacttest.RemovePact(t, pacttest.Evaluation, pacttest.Flags)
 			// Verify reports a consumer that fails the message through t.Errorf itself.
 			_ = pact.AddAsynchronousMessage().
 				Given(tc.state).
@@ -186,19 +183,7 @@ func TestPactConsumerFlagEventsEvaluation(t *testing.T) {
 	}
 	if t.Failed() {
 		// A later message's write would carry a message that failed: leave no pact at all.
-		eventsPactRemovePact(t, pacttest.Evaluation, pacttest.Flags)
-	}
-}
-
-// eventsPactRemovePact deletes the pact file of consumer and provider before a message
-// is verified. The pact handle holds every message added so far and writes them all, but
-// libpact_ffi merges them into the file it finds, and that merge duplicates the messages
-// already there. Without a file to merge into, each write is the whole pact, from scratch.
-func eventsPactRemovePact(t *testing.T, consumer, provider string) {
-	t.Helper()
-	path := filepath.Join(pacttest.Dir(t), consumer+"-"+provider+".json")
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		t.Fatalf("remove the previous pact: %v", err)
+		pacttest.RemovePact(t, pacttest.Evaluation, pacttest.Flags)
 	}
 }
 
