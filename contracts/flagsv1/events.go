@@ -1,6 +1,9 @@
 package flagsv1
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Topic is where every flag event is published. Consumers subscribe to it under their
 // own consumer names (below); the inbox of each consumer is keyed by that name.
@@ -43,6 +46,13 @@ type FlagChanged struct {
 	OccurredAt  time.Time   `json:"occurredAt"`
 	Before      *Definition `json:"before"`
 	After       *Definition `json:"after"`
+	// Evaluators are the environment's shared rules ($evaluators) that After's targeting
+	// references with $ref, so the event is self-contained. When a shared rule changes,
+	// every flag referencing it gets a new version and a flag_updated event.
+	Evaluators map[string]json.RawMessage `json:"evaluators,omitempty"`
+	// FlagSetMetadata is the environment's flag-set metadata, merged under the flag's own
+	// metadata in evaluation results (flagd semantics: the flag's keys win).
+	FlagSetMetadata map[string]any `json:"flagSetMetadata,omitempty"`
 }
 
 // Archived reports whether the event removes the flag from evaluation.
