@@ -56,7 +56,9 @@ func (p *Projector) Apply(ctx context.Context, ev flagsv1.FlagChanged) error {
 	if cur, loaded := p.holder.Get(ev.Environment); loaded {
 		var f *snapshot.Flag
 		if !ev.Archived() {
-			f = snapshot.Compile(ev.FlagKey, *ev.After)
+			f = snapshot.Compile(ev.FlagKey, snapshot.Source{
+				Definition: *ev.After, Evaluators: ev.Evaluators, FlagSetMetadata: ev.FlagSetMetadata,
+			})
 		}
 		p.holder.Put(ev.Environment, cur.With(revision, ev.FlagKey, f))
 	}
@@ -77,8 +79,10 @@ func (p *Projector) Load(ctx context.Context) error {
 	total := 0
 	for _, env := range envs {
 		flags := make(map[string]*snapshot.Flag, len(env.Flags))
-		for key, def := range env.Flags {
-			flags[key] = snapshot.Compile(key, def)
+		for key, stored := range env.Flags {
+			flags[key] = snapshot.Compile(key, snapshot.Source{
+				Definition: stored.Definition, Evaluators: stored.Evaluators, FlagSetMetadata: stored.FlagSetMetadata,
+			})
 		}
 		snaps[env.Name] = snapshot.New(env.Revision, flags)
 		total += len(flags)

@@ -34,15 +34,24 @@ type Flag struct {
 	result Result
 }
 
+// Source is what a flag is compiled from: its definition, the shared rules its
+// targeting references, and its flag set's metadata.
+type Source struct {
+	Definition      flagsv1.Definition
+	Evaluators      map[string]json.RawMessage
+	FlagSetMetadata map[string]any
+}
+
 // Compile turns a definition into a Flag. It never fails: a definition that cannot be
 // served (unknown state, a default variant that is not a variant) compiles to a flag
 // whose evaluation is a GENERAL error, so one bad flag never stops a projection.
-func Compile(key string, def flagsv1.Definition) *Flag {
+func Compile(key string, src Source) *Flag {
+	def := src.Definition
 	f := &Flag{
 		Key:      key,
 		State:    def.State,
 		Variants: make(map[string]json.RawMessage, len(def.Variants)),
-		Metadata: encodeMetadata(def.Metadata),
+		Metadata: encodeMetadata(mergeMetadata(src.FlagSetMetadata, def.Metadata)),
 		Targeted: hasTargeting(def.Targeting),
 	}
 	if def.DefaultVariant != nil {
@@ -130,6 +139,21 @@ func mustEncode(v item) []byte {
 		panic(fmt.Sprintf("encode evaluation of %q: %v", v.Key, err))
 	}
 	return b
+}
+
+// mergeMetadata lays the flag's own metadata over its flag set's, as flagd does.
+func mergeMetadata(flagSet, flag map[string]any) map[string]any {
+	if len(flagSet) == 0 {
+		return flag
+	}
+	merged := make(map[string]any, len(flagSet)+len(flag))
+	for k, v := range flagSet {
+		merged[k] = v
+	}
+	for k, v := range flag {
+		merged[k] = v
+	}
+	return merged
 }
 
 func encodeMetadata(md map[string]any) json.RawMessage {

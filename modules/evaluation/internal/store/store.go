@@ -44,7 +44,15 @@ func (o Outcome) String() string {
 type Environment struct {
 	Name     string
 	Revision int64
-	Flags    map[string]flagsv1.Definition
+	Flags    map[string]Flag
+}
+
+// Flag is a live flag as stored: its definition with the shared rules its targeting
+// references and its flag set's metadata, as the last event carried them.
+type Flag struct {
+	Definition      flagsv1.Definition
+	Evaluators      map[string]json.RawMessage
+	FlagSetMetadata map[string]any
 }
 
 // Store is the evaluation module's persistence.
@@ -154,23 +162,47 @@ RETURNING revision`
 }
 
 func upsertFlag(ctx context.Context, tx *sqlx.Tx, ev flagsv1.FlagChanged, state string, definition sql.NullString, now time.Time) error {
-	const q = `INSERT INTO evaluation_flags (environment, flag_key, version, state, definition, archived, event_id, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+	const q = `INSERT INTO evaluation_flags (environment, flag_key, version, state, definition, archived, event_id, updated_at,
+    evaluators, flag_set_metadata)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (environment, flag_key) DO UPDATE SET
-    version    = excluded.version,
-    state      = CASE WHEN excluded.definition IS NULL THEN evaluation_flags.state ELSE excluded.state END,
-    definition = COALESCE(excluded.definition, evaluation_flags.definition),
-    archived   = excluded.archived,
-    event_id   = excluded.event_id,
-    updated_at = excluded.updated_at`
+    version           = excluded.version,
+    state             = CASE WHEN excluded.definition IS NULL THEN evaluation_flags.state ELSE excluded.state END,
+    definition        = COALESCE(excluded.definition, evaluation_flags.definition),
+    archived          = excluded.archived,
+    event_id          = excluded.event_id,
+    updated_at        = excluded.updated_at,
+    evaluators        = CASE WHEN excluded.definition IS NULL THEN evaluation_flags.evaluators ELSE excluded.evaluators END,
+    flag_set_metadata = CASE WHEN excluded.definition IS NULL THEN evaluation_flags.flag_set_metadata ELSE excluded.flag_set_metadata END`
 	archived := 0
 	if ev.Archived() {
 		archived = 1
 	}
-	if _, err := tx.ExecContext(ctx, q, ev.Environment, ev.FlagKey, ev.Version, state, definition, archived, ev.EventID, now.UnixMilli()); err != nil {
+	evaluators, err := optionalJSON(ev.Evaluators)
+	if err != nil {
+		return fmt.Errorf("encode evaluators of %s/%s v%d: %w", ev.Environment, ev.FlagKey, ev.Version, err)
+	}
+	flagSetMetadata, err := optionalJSON(ev.FlagSetMetadata)
+	if err != nil {
+		return fmt.Errorf("encode flag-set metadata of %s/%s v%d: %w", ev.Environment, ev.FlagKey, ev.Version, err)
+	}
+	if _, err := tx.ExecContext(ctx, q, ev.Environment, ev.FlagKey, ev.Version, state, definition, archived, ev.EventID, now.UnixMilli(),
+		evaluators, flagSetMetadata); err != nil {
 		return fmt.Errorf("upsert flag %s/%s v%d: %w", ev.Environment, ev.FlagKey, ev.Version, err)
 	}
 	return nil
+}
+
+// optionalJSON encodes a map as a JSON column, NULL when empty.
+func optionalJSON[V any](m map[string]V) (sql.NullString, error) {
+	if len(m) == 0 {
+		return sql.NullString{}, nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return sql.NullString{}, err
+	}
+	return sql.NullString{String: string(b), Valid: true}, nil
 }
 
 func commit(tx *sqlx.Tx, eventID string) error {
@@ -199,11 +231,11 @@ func (s *Store) Load(ctx context.Context) (envs []Environment, err error) {
 	}
 	byName := make(map[string]int, len(rows))
 	for i, r := range rows {
-		envs = append(envs, Environment{Name: r.Name, Revision: r.Revision, Flags: map[string]flagsv1.Definition{}})
+		envs = append(envs, Environment{Name: r.Name, Revision: r.Revision, Flags: map[string]Flag{}})
 		byName[r.Name] = i
 	}
 
-	const qFlags = `SELECT environment, flag_key, definition FROM evaluation_flags WHERE archived = 0`
+	const qFlags = `SELECT environment, flag_key, definition, evaluators, flag_set_metadata FROM evaluation_flags WHERE archived = 0`
 	flags, err := tx.QueryxContext(ctx, qFlags)
 	if err != nil {
 		return nil, fmt.Errorf("select flags: %w", err)
@@ -211,21 +243,35 @@ func (s *Store) Load(ctx context.Context) (envs []Environment, err error) {
 	defer flags.Close()
 	for flags.Next() {
 		var env, key, raw string
-		if err := flags.Scan(&env, &key, &raw); err != nil {
+		var evaluators, flagSetMetadata sql.NullString
+		if err := flags.Scan(&env, &key, &raw, &evaluators, &flagSetMetadata); err != nil {
 			return nil, fmt.Errorf("scan flag: %w", err)
 		}
 		i, ok := byName[env]
 		if !ok {
 			return nil, fmt.Errorf("flag %s/%s: environment has no revision row", env, key)
 		}
-		var def flagsv1.Definition
-		if err := json.Unmarshal([]byte(raw), &def); err != nil {
+		var f Flag
+		if err := json.Unmarshal([]byte(raw), &f.Definition); err != nil {
 			return nil, fmt.Errorf("decode stored definition of %s/%s: %w", env, key, err)
 		}
-		envs[i].Flags[key] = def
+		if err := decodeOptional(evaluators, &f.Evaluators); err != nil {
+			return nil, fmt.Errorf("decode stored evaluators of %s/%s: %w", env, key, err)
+		}
+		if err := decodeOptional(flagSetMetadata, &f.FlagSetMetadata); err != nil {
+			return nil, fmt.Errorf("decode stored flag-set metadata of %s/%s: %w", env, key, err)
+		}
+		envs[i].Flags[key] = f
 	}
 	if err := flags.Err(); err != nil {
 		return nil, fmt.Errorf("read flags: %w", err)
 	}
 	return envs, nil
+}
+
+func decodeOptional(col sql.NullString, dst any) error {
+	if !col.Valid {
+		return nil
+	}
+	return json.Unmarshal([]byte(col.String), dst)
 }
