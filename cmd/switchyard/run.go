@@ -13,6 +13,7 @@ const usage = `usage: switchyard <command> [flags]
 commands:
   serve     run the service (flags, evaluation and audit modules)
   migrate   apply every module's database migrations and exit
+  flags     flags as code against a running server: import, diff, export (flagd flag files)
   version   print the version
 
 Run 'switchyard <command> -h' for the command's flags. Every flag has an environment
@@ -39,6 +40,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		return migrateAll(ctx, cfg, stdout, stderr)
+	case "flags":
+		return runFlags(ctx, rest, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "switchyard", version())
 		return nil

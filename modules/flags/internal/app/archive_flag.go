@@ -20,7 +20,7 @@ func (s *Service) ArchiveFlag(ctx context.Context, cmd ArchiveFlag) (Result, err
 		return Result{}, err
 	}
 	m := s.meta(cmd.Author, cmd.IfMatch)
-	return s.apply(ctx, cmd.Environment, cmd.Key, func(current *domain.Flag) (*domain.Change, error) {
-		return domain.Archive(current, cmd.Environment, cmd.Key, m)
+	return s.apply(ctx, cmd.Environment, cmd.Key, func(current *domain.Flag, set domain.FlagSet) (*domain.Change, error) {
+		return domain.Archive(current, set, cmd.Environment, cmd.Key, m)
 	})
 }

@@ -16,8 +16,9 @@ type PutFlag struct {
 	Author      Author
 }
 
-// PutFlag validates the definition and stores it as the flag's next version. An
-// identical definition is a no-op that returns the current version.
+// PutFlag validates the definition (its targeting against the environment's evaluators)
+// and stores it as the flag's next version. An identical definition is a no-op that
+// returns the current version.
 func (s *Service) PutFlag(ctx context.Context, cmd PutFlag) (Result, error) {
 	if err := checkCommand(cmd.Environment, cmd.Key, cmd.Author); err != nil {
 		return Result{}, err
@@ -27,7 +28,7 @@ func (s *Service) PutFlag(ctx context.Context, cmd PutFlag) (Result, error) {
 		return Result{}, err
 	}
 	m := s.meta(cmd.Author, cmd.IfMatch)
-	return s.apply(ctx, cmd.Environment, cmd.Key, func(current *domain.Flag) (*domain.Change, error) {
-		return domain.Put(current, cmd.Environment, cmd.Key, def, m)
+	return s.apply(ctx, cmd.Environment, cmd.Key, func(current *domain.Flag, set domain.FlagSet) (*domain.Change, error) {
+		return domain.Put(current, set, cmd.Environment, cmd.Key, def, m)
 	})
 }

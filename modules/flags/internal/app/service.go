@@ -49,8 +49,9 @@ type Result struct {
 	Changed bool // false when the command was a no-op
 }
 
-// NotVisibleError says a change committed at Version but not every consumer has applied
-// it yet (sync mode). The outbox keeps the event and delivers it later.
+// NotVisibleError says a change committed at Version (0 for an import, which commits
+// many) but not every consumer has applied it yet (sync mode). The outbox keeps the
+// event and delivers it later.
 type NotVisibleError struct {
 	Version   int64
 	Consumers []string
@@ -58,6 +59,9 @@ type NotVisibleError struct {
 }
 
 func (e *NotVisibleError) Error() string {
+	if e.Version == 0 {
+		return fmt.Sprintf("changes committed but not yet visible to %s: %v", strings.Join(e.Consumers, ", "), e.Err)
+	}
 	return fmt.Sprintf("change committed at version %d but not yet visible to %s: %v",
 		e.Version, strings.Join(e.Consumers, ", "), e.Err)
 }

@@ -21,7 +21,7 @@ func (s *Service) SetState(ctx context.Context, cmd SetState) (Result, error) {
 		return Result{}, err
 	}
 	m := s.meta(cmd.Author, cmd.IfMatch)
-	return s.apply(ctx, cmd.Environment, cmd.Key, func(current *domain.Flag) (*domain.Change, error) {
-		return domain.SetState(current, cmd.Environment, cmd.Key, cmd.State, m)
+	return s.apply(ctx, cmd.Environment, cmd.Key, func(current *domain.Flag, set domain.FlagSet) (*domain.Change, error) {
+		return domain.SetState(current, set, cmd.Environment, cmd.Key, cmd.State, m)
 	})
 }

@@ -1,4 +1,6 @@
 // Package domain holds the flags module's rules: what a valid flag key, environment
-// name and flagd definition are, and how a flag moves from one version to the next.
-// It knows nothing of storage or HTTP.
+// name, flagd definition and flag file are, which targeting compiles (with
+// contracts/targeting, against the environment's shared evaluators), how a flag moves
+// from one version to the next, and what an import changes. It knows nothing of storage
+// or HTTP.
 package domain

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -42,14 +43,18 @@ type Change struct {
 }
 
 // Put creates current's flag, replaces its definition, or restores it from the archive.
-// It returns nil when def equals the current definition: an identical PUT is a no-op,
-// which makes retries and re-imports harmless.
-func Put(current *Flag, env, key string, def flagsv1.Definition, m Meta) (*Change, error) {
+// def must be valid (ValidateDefinition); its targeting is compiled here against set's
+// evaluators. It returns nil when def equals the current definition: an identical PUT is
+// a no-op, which makes retries and re-imports harmless.
+func Put(current *Flag, set FlagSet, env, key string, def flagsv1.Definition, m Meta) (*Change, error) {
 	if err := checkIfMatch(current, m); err != nil {
 		return nil, err
 	}
 	if current != nil && !current.Archived && SameDefinition(current.Definition, def) {
 		return nil, nil
+	}
+	if err := CheckTargeting(def, set.Evaluators); err != nil {
+		return nil, err
 	}
 	next := Flag{Environment: env, Key: key, Version: 1, Definition: def, CreatedAt: m.At}
 	eventType := flagsv1.TypeFlagCreated
@@ -63,11 +68,24 @@ func Put(current *Flag, env, key string, def flagsv1.Definition, m Meta) (*Chang
 			before = &prev
 		}
 	}
-	return newChange(next, eventType, before, m), nil
+	return newChange(next, eventType, before, set, m), nil
+}
+
+// Refresh gives a live flag a new version with an unchanged definition, because what it
+// shares with its flag set changed (a referenced evaluator, the flag-set metadata): its
+// event carries the new shared parts, so consumers evaluate from the event alone.
+func Refresh(current *Flag, set FlagSet, m Meta) (*Change, error) {
+	if current == nil || current.Archived {
+		return nil, fmt.Errorf("refresh: only a live flag can be refreshed")
+	}
+	next := *current
+	next.Version++
+	before := current.Definition
+	return newChange(next, flagsv1.TypeFlagUpdated, &before, set, m), nil
 }
 
 // SetState enables or disables a flag. Setting the state it already has is a no-op (nil).
-func SetState(current *Flag, env, key, state string, m Meta) (*Change, error) {
+func SetState(current *Flag, set FlagSet, env, key, state string, m Meta) (*Change, error) {
 	if state != flagsv1.StateEnabled && state != flagsv1.StateDisabled {
 		return nil, apperr.InvalidField("state", "state %q is invalid: use %q or %q", state, flagsv1.StateEnabled, flagsv1.StateDisabled)
 	}
@@ -84,12 +102,12 @@ func SetState(current *Flag, env, key, state string, m Meta) (*Change, error) {
 	next.Version++
 	next.Definition.State = state
 	before := current.Definition
-	return newChange(next, flagsv1.TypeFlagStateChanged, &before, m), nil
+	return newChange(next, flagsv1.TypeFlagStateChanged, &before, set, m), nil
 }
 
 // Archive takes a flag out of evaluation, keeping its history. Archiving an archived
 // flag is a no-op (nil).
-func Archive(current *Flag, env, key string, m Meta) (*Change, error) {
+func Archive(current *Flag, set FlagSet, env, key string, m Meta) (*Change, error) {
 	if current == nil {
 		return nil, apperr.New(apperr.NotFound, "flag %q not found in environment %q", key, env)
 	}
@@ -103,17 +121,25 @@ func Archive(current *Flag, env, key string, m Meta) (*Change, error) {
 	next.Version++
 	next.Archived = true
 	before := current.Definition
-	return newChange(next, flagsv1.TypeFlagArchived, &before, m), nil
+	return newChange(next, flagsv1.TypeFlagArchived, &before, set, m), nil
 }
 
-func newChange(next Flag, eventType string, before *flagsv1.Definition, m Meta) *Change {
+// newChange is the transition to next. Its event carries the evaluators After references
+// and the flag-set metadata, so that it is self-contained.
+func newChange(next Flag, eventType string, before *flagsv1.Definition, set FlagSet, m Meta) *Change {
 	next.UpdatedAt = m.At
 	next.UpdatedBy = m.Actor
 	next.ChangeReason = m.Reason
 	var after *flagsv1.Definition
+	var evaluators map[string]json.RawMessage
 	if !next.Archived {
 		def := next.Definition
 		after = &def
+		evaluators = set.Referenced(def.Targeting)
+	}
+	var setMetadata map[string]any
+	if len(set.Metadata) > 0 {
+		setMetadata = set.Metadata
 	}
 	return &Change{
 		Next: next,
@@ -128,6 +154,9 @@ func newChange(next Flag, eventType string, before *flagsv1.Definition, m Meta) 
 			OccurredAt:  m.At.UTC(),
 			Before:      before,
 			After:       after,
+
+			Evaluators:      evaluators,
+			FlagSetMetadata: setMetadata,
 		},
 	}
 }

@@ -3,17 +3,22 @@ package domain
 import (
 	"encoding/json"
 	"sort"
+	"strconv"
 
 	"github.com/switchyardhq/switchyard/contracts/flagsv1"
-	"github.com/switchyardhq/switchyard/platform/apperr"
 )
 
-// FlagFile is a flagd flag file: {"$schema": ..., "flags": {key: definition}, "metadata": {...}}.
+// SchemaURL is the flagd flag-definition schema that exported flag files name.
+const SchemaURL = "https://flagd.dev/schema/v0/flags.json"
+
+// FlagFile is a flagd flag file: {"$schema", "flags": {key: definition}, "$evaluators":
+// {name: rule}, "metadata": {...}}. Evaluators and Metadata are nil when the file has no
+// such member, which an import tells apart from an empty one.
 type FlagFile struct {
 	Schema     string                        `json:"$schema,omitempty"`
 	Flags      map[string]flagsv1.Definition `json:"flags"`
-	Metadata   map[string]any                `json:"metadata,omitempty"`
 	Evaluators map[string]json.RawMessage    `json:"$evaluators,omitempty"`
+	Metadata   map[string]any                `json:"metadata,omitempty"`
 }
 
 // Keys returns the file's flag keys in order.
@@ -26,30 +31,30 @@ func (f FlagFile) Keys() []string {
 	return keys
 }
 
-// ValidateFlagFile checks every flag of a flag file and returns them in canonical form.
-// Shared $evaluators need the targeting engine, which Switchyard does not have yet: a
-// file that uses them is refused rather than imported half-understood.
-func ValidateFlagFile(f FlagFile) (FlagFile, error) {
-	if len(f.Flags) == 0 {
-		return f, apperr.InvalidField("flags", "the flag file defines no flags")
-	}
-	if len(f.Evaluators) > 0 {
-		return f, apperr.InvalidField("$evaluators", "shared $evaluators are not supported yet")
-	}
-	out := make(map[string]flagsv1.Definition, len(f.Flags))
+// ValidateFlagFile checks the shape of every part of a flag file (flag keys and
+// definitions, evaluators, metadata) and returns it in canonical form with every
+// problem found. Whether targeting compiles depends on the environment it goes to; see
+// PlanImport. Flags with a problem are left out of the returned file.
+func ValidateFlagFile(f FlagFile) (FlagFile, FieldErrors) {
+	var errs FieldErrors
+	out := FlagFile{Schema: f.Schema, Flags: make(map[string]flagsv1.Definition, len(f.Flags)), Metadata: f.Metadata}
 	for _, key := range f.Keys() {
 		if err := ValidateFlagKey(key); err != nil {
-			return f, apperr.InvalidField("flags."+key, "%s", err.Error())
+			errs.Add("flags."+key, "%s", err.Error())
+			continue
 		}
 		def, err := ValidateDefinition(f.Flags[key])
-		if ae, ok := err.(*apperr.Error); ok {
-			return f, apperr.InvalidField("flags."+key+"."+ae.Field, "flag %q: %s", key, ae.Detail)
-		}
 		if err != nil {
-			return f, err
+			errs.AddErr("flags."+key+".", "flag "+strconv.Quote(key)+": ", err)
+			continue
 		}
-		out[key] = def
+		out.Flags[key] = def
 	}
-	f.Flags = out
-	return f, nil
+	if f.Evaluators != nil {
+		evaluators, evErrs := validateEvaluators(f.Evaluators)
+		errs = append(errs, evErrs...)
+		out.Evaluators = evaluators
+	}
+	errs = append(errs, validateFlagSetMetadata(f.Metadata)...)
+	return out, errs
 }

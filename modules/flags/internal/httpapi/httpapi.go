@@ -45,6 +45,9 @@ func Register(g *echo.Group, svc *app.Service, auth echo.MiddlewareFunc) {
 	flags.PUT("/:key", a.put)
 	flags.PUT("/:key/state", a.setState)
 	flags.DELETE("/:key", a.archive)
+	env := g.Group("/api/v1/environments/:env", auth)
+	env.GET("/flags.json", a.export)
+	env.POST("/import", a.importFile)
 }
 
 // FlagResponse is a stored flag: its flagd definition plus who changed it, when and why.

@@ -107,18 +107,9 @@ ORDER BY flag_key LIMIT ?`
 	return flags, nil
 }
 
-// EnvironmentExists reports whether env ever had a flag.
-func (s *Store) EnvironmentExists(ctx context.Context, env string) (bool, error) {
-	const q = `SELECT COUNT(*) FROM flag_environments WHERE name = ?`
-	var n int
-	if err := s.db.GetContext(ctx, &n, q, env); err != nil {
-		return false, fmt.Errorf("look up environment %s: %w", env, err)
-	}
-	return n > 0, nil
-}
-
-// Decide turns the current flag (nil when it never existed) into a change, or nil for none.
-type Decide func(current *domain.Flag) (*domain.Change, error)
+// Decide turns the current flag (nil when it never existed) into a change, or nil for
+// none; set is the environment's flag set, read in the same transaction.
+type Decide func(current *domain.Flag, set domain.FlagSet) (*domain.Change, error)
 
 // Update runs decide over the current flag in one write transaction and persists what it
 // decides: the flag row, its history row and its outbox event (held for hold, see
@@ -134,7 +125,11 @@ func (s *Store) Update(ctx context.Context, env, key string, hold time.Duration,
 	if err != nil {
 		return domain.Flag{}, nil, err
 	}
-	change, err := decide(current)
+	set, err := loadFlagSet(ctx, tx, env)
+	if err != nil {
+		return domain.Flag{}, nil, err
+	}
+	change, err := decide(current, set)
 	if err != nil {
 		return domain.Flag{}, nil, err
 	}
@@ -163,9 +158,16 @@ func write(ctx context.Context, tx *sqlx.Tx, c *domain.Change, hold time.Duratio
 	if err != nil {
 		return fmt.Errorf("encode event: %w", err)
 	}
-	const upsertEnv = `INSERT INTO flag_environments (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`
-	if _, err := tx.ExecContext(ctx, upsertEnv, f.Environment, f.UpdatedAt.UnixMilli()); err != nil {
-		return fmt.Errorf("upsert environment %s: %w", f.Environment, err)
+	evaluators, err := encodeObject(c.Event.Evaluators)
+	if err != nil {
+		return fmt.Errorf("encode evaluators: %w", err)
+	}
+	setMetadata, err := encodeObject(c.Event.FlagSetMetadata)
+	if err != nil {
+		return fmt.Errorf("encode flag-set metadata: %w", err)
+	}
+	if err := ensureEnvironment(ctx, tx, f.Environment, f.UpdatedAt); err != nil {
+		return err
 	}
 	const upsertFlag = `INSERT INTO flag_definitions (` + flagColumns + `)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -177,10 +179,10 @@ ON CONFLICT (environment, flag_key) DO UPDATE SET
 		return fmt.Errorf("write flag %s/%s: %w", f.Environment, f.Key, err)
 	}
 	const insertVersion = `INSERT INTO flag_versions
-(environment, flag_key, version, event_id, event_type, definition, archived, actor, reason, changed_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+(environment, flag_key, version, event_id, event_type, definition, archived, actor, reason, changed_at, evaluators, flag_set_metadata)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	if _, err := tx.ExecContext(ctx, insertVersion, f.Environment, f.Key, f.Version, c.Event.EventID, c.Event.Type,
-		string(def), f.Archived, f.UpdatedBy, f.ChangeReason, f.UpdatedAt.UnixMilli()); err != nil {
+		string(def), f.Archived, f.UpdatedBy, f.ChangeReason, f.UpdatedAt.UnixMilli(), evaluators, setMetadata); err != nil {
 		return fmt.Errorf("write history of %s/%s v%d: %w", f.Environment, f.Key, f.Version, err)
 	}
 	msg := outbox.Message{EventID: c.Event.EventID, Topic: flagsv1.Topic, EventType: c.Event.Type, Payload: payload}
