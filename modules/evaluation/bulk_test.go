@@ -20,7 +20,7 @@ func TestBulkEvaluation(t *testing.T) {
 	rec := h.bulk(`{"context":{"targetingKey":"user-1"}}`)
 	assertResponse(t, rec, http.StatusOK, `{"flags":[`+
 		`{"key":"alpha","reason":"DISABLED","metadata":{}},`+
-		`{"key":"beta","reason":"DEFAULT","variant":"a","value":"x","metadata":{"owner":"me"}},`+
+		`{"key":"beta","reason":"TARGETING_MATCH","variant":"a","value":"x","metadata":{"owner":"me"}},`+
 		`{"key":"mid","errorCode":"GENERAL","errorDetails":"flag 'mid' has a default variant 'missing' that is not one of its variants"},`+
 		`{"key":"zeta","reason":"STATIC","variant":"n","value":12,"metadata":{}}]}`)
 	if rec.Header().Get("ETag") == "" {

@@ -19,9 +19,12 @@
 // when a snapshot is built (variant values compacted, metadata and whole responses
 // pre-encoded), and a snapshot is swapped atomically, so readers take no lock.
 //
-// Targeting rules are not evaluated yet: the JsonLogic engine (fractional, sem_ver, ...)
-// is a later change. Until then a flag with targeting resolves to its default variant
-// with reason DEFAULT — what flagd answers when no rule matches — rather than an error,
-// so clients keep working; the ETag carries an evaluator version so that results cached
-// now are invalidated when the engine lands.
+// Targeting rules are compiled once, when a snapshot is built, by contracts/targeting
+// (flagd's JsonLogic with fractional, sem_ver, starts_with, ends_with and shared
+// $evaluators, which each event carries); every answer a rule can lead to (DEFAULT, or
+// TARGETING_MATCH per variant) is pre-encoded then. A request decodes its context at
+// most once, and only when a targeted flag needs it. A stored rule that does not compile
+// answers PARSE_ERROR; a rule choosing a variant the flag lacks answers GENERAL; flag-set
+// metadata is merged under the flag's own. The bulk ETag carries an evaluator version,
+// bumped whenever the same snapshot and context could evaluate differently.
 package evaluation

@@ -60,7 +60,7 @@ func New(deps Deps) (*Module, error) {
 		logger:    logger,
 		holder:    holder,
 		projector: projection.New(store.New(deps.DB), holder, flagsv1.ConsumerEvaluationProjection, now, logger),
-		api:       ofrep.New(holder, deps.DefaultEnvironment),
+		api:       ofrep.New(holder, deps.DefaultEnvironment, now),
 	}, nil
 }
 

@@ -55,8 +55,9 @@ const eventsPactPriorCreated = `{"eventId":"0196a1d2-7c00-7000-8000-0000000000a0
 
 // What OFREP answers for new-checkout in each state the messages lead to.
 const (
-	eventsPactServesOn   = `{"key":"new-checkout","reason":"STATIC","variant":"on","value":true,"metadata":{"team":"payments"}}`
-	eventsPactServesOff  = `{"key":"new-checkout","reason":"DEFAULT","variant":"off","value":false,"metadata":{"team":"payments"}}`
+	eventsPactServesOn = `{"key":"new-checkout","reason":"STATIC","variant":"on","value":true,"metadata":{"team":"payments"}}`
+	// The update's rule serves "on" to @example.com addresses, and the test asks as one.
+	eventsPactTargetedOn = `{"key":"new-checkout","reason":"TARGETING_MATCH","variant":"on","value":true,"metadata":{"team":"payments"}}`
 	eventsPactIsDisabled = `{"key":"new-checkout","reason":"DISABLED","metadata":{"team":"payments"}}`
 	eventsPactNotFound   = `{"key":"new-checkout","errorCode":"FLAG_NOT_FOUND","errorDetails":"flag 'new-checkout' not found in environment 'development'"}`
 )
@@ -121,7 +122,7 @@ func eventsPactEvaluationCases() []eventsPactEvaluationCase {
 			content: eventsPactEvaluationEvent("0196a1d2-7c00-7000-8000-000000000002", flagsv1.TypeFlagUpdated, 2,
 				eventsPactEvaluationDefinition(flagsv1.StateEnabled, "off", rule)),
 			prior:  []string{eventsPactPriorCreated},
-			before: eventsPactServesOn, after: eventsPactServesOff,
+			before: eventsPactServesOn, after: eventsPactTargetedOn,
 		},
 		{
 			name: "state changed", state: eventsPactStateV1, description: eventsPactDisabled,

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -22,17 +23,19 @@ const retryAfterSeconds = "1"
 type API struct {
 	holder      *snapshot.Holder
 	environment string
+	now         func() time.Time
 	notReady    []byte
 }
 
-// New returns the API evaluating in environment.
-func New(holder *snapshot.Holder, environment string) *API {
-	if holder == nil || environment == "" {
-		panic("ofrep: nil holder or empty environment")
+// New returns the API evaluating in environment; now is the clock $flagd.timestamp reads.
+func New(holder *snapshot.Holder, environment string, now func() time.Time) *API {
+	if holder == nil || environment == "" || now == nil {
+		panic("ofrep: nil holder or clock, or empty environment")
 	}
 	return &API{
 		holder:      holder,
 		environment: environment,
+		now:         now,
 		notReady:    encode(ofrepv1.GeneralError{ErrorCode: ofrepv1.ErrorGeneral, ErrorDetails: "evaluation snapshot is not loaded yet"}),
 	}
 }
@@ -64,7 +67,7 @@ func (a *API) evaluateFlag(c echo.Context) error {
 		return c.Blob(http.StatusNotFound, echo.MIMEApplicationJSON, snapshot.Failure(key, ofrepv1.ErrorFlagNotFound,
 			fmt.Sprintf("flag '%s' not found in environment '%s'", key, a.environment)))
 	}
-	res := flag.Evaluate(evalCtx)
+	res := flag.Evaluate(snapshot.NewRequest(evalCtx, a.now()))
 	status := http.StatusOK
 	if res.ErrorCode != "" {
 		status = http.StatusBadRequest // as flagd: every evaluation error but FLAG_NOT_FOUND is a 400

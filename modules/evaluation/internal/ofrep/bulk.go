@@ -10,12 +10,13 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/switchyardhq/switchyard/contracts/ofrepv1"
+	"github.com/switchyardhq/switchyard/modules/evaluation/internal/snapshot"
 )
 
 // evaluatorVersion is part of every ETag: bump it whenever the same snapshot and
 // context can evaluate differently (the targeting engine landing, say), so that clients
 // do not keep results cached under an ETag the new code would not produce.
-const evaluatorVersion = "1"
+const evaluatorVersion = "2" // 2: targeting rules are evaluated
 
 const (
 	headerETag        = "ETag"
@@ -46,6 +47,7 @@ func (a *API) evaluateFlags(c echo.Context) error {
 	}
 
 	flags := snap.Flags()
+	req := snapshot.NewRequest(evalCtx, a.now())
 	out := getBuffer()
 	defer putBuffer(out)
 	out.WriteString(`{"flags":[`)
@@ -53,7 +55,7 @@ func (a *API) evaluateFlags(c echo.Context) error {
 		if i > 0 {
 			out.WriteByte(',')
 		}
-		out.Write(flag.Evaluate(evalCtx).Body)
+		out.Write(flag.Evaluate(req).Body)
 	}
 	out.WriteString(`]}`)
 	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, out.Bytes())

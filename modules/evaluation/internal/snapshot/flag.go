@@ -6,11 +6,13 @@ package snapshot
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 
 	"github.com/switchyardhq/switchyard/contracts/flagsv1"
 	"github.com/switchyardhq/switchyard/contracts/ofrepv1"
+	"github.com/switchyardhq/switchyard/contracts/targeting"
 )
 
 // Result is one flag's evaluation, already encoded as an OFREP item: a success
@@ -29,9 +31,16 @@ type Flag struct {
 	Metadata       json.RawMessage            // encoded object, "{}" when the flag has none
 	Targeted       bool                       // the definition has a non-empty targeting rule
 
-	// result is the flag's evaluation for every context until the targeting engine
-	// exists: it depends on the definition alone, so it is encoded once here.
+	// result is the flag's evaluation whenever it does not depend on the context
+	// (disabled, no rule, or a definition that cannot be served), encoded once here.
 	result Result
+	// rule is the compiled targeting rule of an enabled, servable, targeted flag; nil
+	// when result answers every request.
+	rule *targeting.Rule
+	// noMatch is the answer when the rule returns no variant (DEFAULT), and matches the
+	// answer per variant the rule can choose (TARGETING_MATCH), all encoded once here.
+	noMatch Result
+	matches map[string]Result
 }
 
 // Source is what a flag is compiled from: its definition, the shared rules its
@@ -68,17 +77,59 @@ func Compile(key string, src Source) *Flag {
 		f.Variants[name] = value
 	}
 	f.result = f.staticResult(invalid)
+	if f.Targeted && f.State == flagsv1.StateEnabled && f.result.ErrorCode == "" {
+		f.compileRule(def.Targeting, src.Evaluators)
+	}
 	return f
 }
 
-// Evaluate evaluates the flag for evalCtx, the request's context object (nil when the
-// request sent none).
-//
-// Targeting rules are not evaluated yet: a targeted flag resolves to its default
-// variant with reason DEFAULT, which is what flagd answers when no rule matches.
-func (f *Flag) Evaluate(evalCtx json.RawMessage) Result {
-	_ = evalCtx // read by the targeting engine once it exists
-	return f.result
+// compileRule compiles the flag's targeting and encodes every answer it can lead to. A
+// rule that does not compile makes every evaluation a PARSE_ERROR, as flagd does; the
+// flags module refuses such rules, so this guards only definitions stored before.
+func (f *Flag) compileRule(rule json.RawMessage, evaluators map[string]json.RawMessage) {
+	compiled, err := targeting.Compile(rule, evaluators)
+	if err != nil {
+		f.result = f.failure(ofrepv1.ErrorParse, fmt.Sprintf("flag '%s' has an invalid targeting rule: %v", f.Key, err))
+		return
+	}
+	if compiled.Static() {
+		return
+	}
+	f.rule = compiled
+	f.noMatch = f.result // DEFAULT with the default variant, or the code default
+	f.matches = make(map[string]Result, len(f.Variants))
+	for name, value := range f.Variants {
+		variant := name
+		f.matches[name] = f.success(ofrepv1.ReasonTargetingMatch, &variant, value)
+	}
+}
+
+// Evaluate evaluates the flag for one request. Only a targeted flag reads the request's
+// context, and the context is decoded at most once per request.
+func (f *Flag) Evaluate(req *Request) Result {
+	if f.rule == nil {
+		return f.result
+	}
+	evalCtx, err := req.decoded()
+	if err != nil {
+		return f.failure(ofrepv1.ErrorInvalidContext, err.Error())
+	}
+	res, err := f.rule.Evaluate(targeting.Input{FlagKey: f.Key, Context: evalCtx, Timestamp: req.now})
+	if err != nil {
+		code, details := ofrepv1.ErrorGeneral, err.Error()
+		var ee *targeting.EvalError
+		if errors.As(err, &ee) {
+			code, details = ee.Code, ee.Msg
+		}
+		return f.failure(code, fmt.Sprintf("flag '%s': %s", f.Key, details))
+	}
+	if res.Outcome == targeting.NoMatch {
+		return f.noMatch
+	}
+	if r, ok := f.matches[res.Variant]; ok {
+		return r
+	}
+	return f.failure(ofrepv1.ErrorGeneral, fmt.Sprintf("flag '%s': targeting chose variant '%s', which the flag does not have", f.Key, res.Variant))
 }
 
 func (f *Flag) staticResult(invalidVariants []string) Result {
