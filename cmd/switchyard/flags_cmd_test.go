@@ -94,6 +94,13 @@ func TestFlagsCommandImportsDiffsAndExports(t *testing.T) {
 	if got := s.evaluate("banner-text").json(t); got["value"] != "Welcome <b>back</b>" {
 		t.Fatalf("evaluation after import: %v", got)
 	}
+	// The imported rule evaluates as flagd would: staff (the shared $ref) get "on"; the
+	// flag's metadata is merged over the flag set's.
+	staff := s.do(http.MethodPost, "/ofrep/v1/evaluate/flags/new-checkout", `{"context":{"email":"jo@example.com"}}`, nil).json(t)
+	if staff["reason"] != "TARGETING_MATCH" || staff["value"] != true ||
+		!reflect.DeepEqual(staff["metadata"], map[string]any{"owner": "payments", "team": "web"}) {
+		t.Fatalf("staff evaluation of the imported rule: %v", staff)
+	}
 	entries := s.auditEntries("flag=dark-mode")
 	if len(entries) != 1 || entries[0]["actor"] != "alice" || entries[0]["reason"] != "import flags.json" {
 		t.Fatalf("audit after import: %v", entries)
@@ -141,6 +148,12 @@ func TestFlagsCommandImportsDiffsAndExports(t *testing.T) {
 	}
 	if got := s.auditEntries("flag=new-checkout")[0]; got["reason"] != "sprint 12: evaluator staff changed" || got["version"] != 2.0 {
 		t.Fatalf("re-versioned flag's audit entry: %v", got)
+	}
+	// The changed shared rule is in force: an @example.com address is no longer staff and,
+	// without a targeting key, the fractional split defers to the default variant.
+	after := s.do(http.MethodPost, "/ofrep/v1/evaluate/flags/new-checkout", `{"context":{"email":"jo@example.com"}}`, nil).json(t)
+	if after["reason"] != "DEFAULT" || after["value"] != false {
+		t.Fatalf("evaluation after the shared rule changed: %v", after)
 	}
 	if resp := s.evaluate("dark-mode"); resp.status != http.StatusNotFound {
 		t.Fatalf("pruned flag still evaluates: %d %s", resp.status, resp.body)
