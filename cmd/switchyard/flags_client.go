@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+
+	"github.com/switchyardhq/switchyard/contracts/flagsv1"
 )
 
 // adminClient calls the admin API with a bearer token.
@@ -59,7 +61,7 @@ type problem struct {
 		Field  string `json:"field"`
 		Detail string `json:"detail"`
 	} `json:"errors"`
-	Plan *importPlan `json:"plan"`
+	Plan *flagsv1.ImportPlan `json:"plan"`
 }
 
 // report prints the problem (every error with its field) and returns the error to exit with.

@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/switchyardhq/switchyard/contracts/flagsv1"
 )
 
 const flagsUsage = `usage: switchyard flags <command> [flags] [FILE]
@@ -136,23 +138,6 @@ func envOr(getenv func(string) string, key, def string) string {
 	return def
 }
 
-// importPlan is the server's answer to an import (flags module, PlanResponse).
-type importPlan struct {
-	DryRun  bool `json:"dryRun"`
-	Changes []struct {
-		Flag        string `json:"flag"`
-		Action      string `json:"action"`
-		FromVersion int64  `json:"fromVersion"`
-		ToVersion   int64  `json:"toVersion"`
-	} `json:"changes"`
-	Evaluators struct {
-		Added   []string `json:"added"`
-		Changed []string `json:"changed"`
-		Removed []string `json:"removed"`
-	} `json:"evaluators"`
-	MetadataChanged bool `json:"metadataChanged"`
-}
-
 func importFlags(ctx context.Context, c *adminClient, o flagsOptions, dryRun bool, stdout, stderr io.Writer) error {
 	body, err := os.ReadFile(o.file)
 	if err != nil {
@@ -181,7 +166,7 @@ func importFlags(ctx context.Context, c *adminClient, o flagsOptions, dryRun boo
 		}
 		return p.report(stderr, "import "+o.file+" into "+o.env, resp)
 	}
-	var plan importPlan
+	var plan flagsv1.ImportPlan
 	if err := json.Unmarshal(resp.body, &plan); err != nil {
 		return fmt.Errorf("flags: the server's answer is not an import plan: %w", err)
 	}
@@ -190,20 +175,20 @@ func importFlags(ctx context.Context, c *adminClient, o flagsOptions, dryRun boo
 }
 
 // printPlan writes a plan for people: one line per change, then a summary.
-func printPlan(w io.Writer, env string, p importPlan) {
+func printPlan(w io.Writer, env string, p flagsv1.ImportPlan) {
 	counts := map[string]int{}
 	for _, ch := range p.Changes {
 		counts[ch.Action]++
 		switch ch.Action {
-		case "create":
+		case flagsv1.ActionCreate:
 			if ch.FromVersion > 0 {
 				fmt.Fprintf(w, "+ create %s (restore v%d -> v%d)\n", ch.Flag, ch.FromVersion, ch.ToVersion)
 			} else {
 				fmt.Fprintf(w, "+ create %s\n", ch.Flag)
 			}
-		case "update":
+		case flagsv1.ActionUpdate:
 			fmt.Fprintf(w, "~ update %s (v%d -> v%d)\n", ch.Flag, ch.FromVersion, ch.ToVersion)
-		case "archive":
+		case flagsv1.ActionArchive:
 			fmt.Fprintf(w, "- archive %s\n", ch.Flag)
 		}
 	}
@@ -220,7 +205,7 @@ func printPlan(w io.Writer, env string, p importPlan) {
 		fmt.Fprintln(w, "~ flag-set metadata")
 	}
 	summary := fmt.Sprintf("%d to create, %d to update, %d to archive, %d unchanged",
-		counts["create"], counts["update"], counts["archive"], counts["unchanged"])
+		counts[flagsv1.ActionCreate], counts[flagsv1.ActionUpdate], counts[flagsv1.ActionArchive], counts[flagsv1.ActionUnchanged])
 	if p.DryRun {
 		fmt.Fprintf(w, "dry run against %s: %s; nothing was changed\n", env, summary)
 		return

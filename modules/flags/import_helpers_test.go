@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/switchyardhq/switchyard/contracts/flagsv1"
 )
 
 const (
@@ -15,24 +17,8 @@ const (
 	exportPath = "/api/v1/environments/prod/flags.json"
 )
 
-type planBody struct {
-	DryRun  bool `json:"dryRun"`
-	Changes []struct {
-		Flag        string `json:"flag"`
-		Action      string `json:"action"`
-		FromVersion int64  `json:"fromVersion"`
-		ToVersion   int64  `json:"toVersion"`
-	} `json:"changes"`
-	Evaluators struct {
-		Added   []string `json:"added"`
-		Changed []string `json:"changed"`
-		Removed []string `json:"removed"`
-	} `json:"evaluators"`
-	MetadataChanged bool `json:"metadataChanged"`
-}
-
 // actions renders a plan as "flag:action:from->to" in flag order.
-func (p planBody) actions() string {
+func actions(p flagsv1.ImportPlan) string {
 	var parts []string
 	for _, c := range p.Changes {
 		parts = append(parts, c.Flag+":"+c.Action+":"+itoa(c.FromVersion)+"->"+itoa(c.ToVersion))
@@ -47,13 +33,13 @@ func (h *harness) importFile(query, body string, headers ...string) *httptest.Re
 	return h.do(http.MethodPost, importPath+query, body, headers...)
 }
 
-func (h *harness) mustImport(query, body string, headers ...string) planBody {
+func (h *harness) mustImport(query, body string, headers ...string) flagsv1.ImportPlan {
 	h.t.Helper()
 	rec := h.importFile(query, body, headers...)
 	if rec.Code != http.StatusOK {
 		h.t.Fatalf("import%s: %d %s", query, rec.Code, rec.Body)
 	}
-	return decode[planBody](h.t, rec)
+	return decode[flagsv1.ImportPlan](h.t, rec)
 }
 
 // state is what a test compares before and after a refused or dry-run import: every

@@ -50,7 +50,7 @@ const flagdFile = `{
 func TestImportThenExportRoundTripsAFlagdFile(t *testing.T) {
 	h := newHarness(t)
 	plan := h.mustImport("", flagdFile, "X-Change-Reason", "import flags.json")
-	if got, want := plan.actions(), "banner-text:create:0->1 dark-mode:create:0->1 eu-beta:create:0->1 new-checkout:create:0->1"; got != want {
+	if got, want := actions(plan), "banner-text:create:0->1 dark-mode:create:0->1 eu-beta:create:0->1 new-checkout:create:0->1"; got != want {
 		t.Fatalf("plan %s, want %s", got, want)
 	}
 	if plan.DryRun || !plan.MetadataChanged || strings.Join(plan.Evaluators.Added, ",") != "euStaff,inEurope,staffEmail" {
@@ -71,7 +71,7 @@ func TestImportThenExportRoundTripsAFlagdFile(t *testing.T) {
 	again := h.mustImport("", string(exported))
 	for _, c := range again.Changes {
 		if c.Action != "unchanged" || c.FromVersion != 1 || c.ToVersion != 1 {
-			t.Fatalf("re-import of the export: %s", again.actions())
+			t.Fatalf("re-import of the export: %s", actions(again))
 		}
 	}
 	if again.MetadataChanged || len(again.Evaluators.Added)+len(again.Evaluators.Changed)+len(again.Evaluators.Removed) > 0 {
@@ -126,7 +126,7 @@ func TestChangingAnEvaluatorReversionsEveryFlagThatReferencesIt(t *testing.T) {
 	// staffEmail changed: new-checkout references it, eu-beta through euStaff; the others
 	// (and the flag not in the file) keep their version.
 	want := "banner-text:unchanged:1->1 dark-mode:unchanged:1->1 eu-beta:update:1->2 manual:unchanged:1->1 new-checkout:update:1->2"
-	if got := plan.actions(); got != want {
+	if got := actions(plan); got != want {
 		t.Fatalf("plan %s, want %s", got, want)
 	}
 	if strings.Join(plan.Evaluators.Changed, ",") != "staffEmail" || plan.MetadataChanged {
@@ -152,7 +152,7 @@ func TestChangingAnEvaluatorReversionsEveryFlagThatReferencesIt(t *testing.T) {
 	plan = h.mustImport("", strings.Replace(changed, `"release": 3`, `"release": 4`, 1))
 	for _, c := range plan.Changes {
 		if c.Action != "update" {
-			t.Fatalf("a flag-set metadata change must re-version every live flag: %s", plan.actions())
+			t.Fatalf("a flag-set metadata change must re-version every live flag: %s", actions(plan))
 		}
 	}
 	last := h.outboxEvents()
@@ -168,12 +168,12 @@ func TestPruneArchivesAbsentFlagsAndRemovesAbsentEvaluators(t *testing.T) {
 		"metadata":{"team":"web","release":3}}`
 
 	// Without prune, what the file does not mention stays.
-	if plan := h.mustImport("", small); strings.Count(plan.actions(), "unchanged") != 4 || len(plan.Evaluators.Removed) != 0 {
-		t.Fatalf("import without prune: %s %+v", plan.actions(), plan.Evaluators)
+	if plan := h.mustImport("", small); strings.Count(actions(plan), "unchanged") != 4 || len(plan.Evaluators.Removed) != 0 {
+		t.Fatalf("import without prune: %s %+v", actions(plan), plan.Evaluators)
 	}
 	plan := h.mustImport("?prune=true", small)
 	want := "banner-text:archive:1->2 dark-mode:unchanged:1->1 eu-beta:archive:1->2 new-checkout:archive:1->2"
-	if got := plan.actions(); got != want {
+	if got := actions(plan); got != want {
 		t.Fatalf("prune plan %s, want %s", got, want)
 	}
 	if strings.Join(plan.Evaluators.Removed, ",") != "euStaff,inEurope,staffEmail" {
@@ -190,8 +190,8 @@ func TestPruneArchivesAbsentFlagsAndRemovesAbsentEvaluators(t *testing.T) {
 	}
 	// A pruned flag comes back with the next import that has it.
 	plan = h.mustImport("", flagdFile)
-	if !strings.Contains(plan.actions(), "new-checkout:create:2->3") {
-		t.Fatalf("restore: %s", plan.actions())
+	if !strings.Contains(actions(plan), "new-checkout:create:2->3") {
+		t.Fatalf("restore: %s", actions(plan))
 	}
 }
 
@@ -217,7 +217,7 @@ func TestDryRunReturnsThePlanAndChangesNothing(t *testing.T) {
 	if !reflect.DeepEqual(dry, real) {
 		t.Fatalf("dry run planned %+v, the real run did %+v", dry, real)
 	}
-	if got := real.actions(); got != "banner-text:update:1->2 dark-mode:unchanged:1->1 eu-beta:update:1->2 new-checkout:unchanged:1->1" {
+	if got := actions(real); got != "banner-text:update:1->2 dark-mode:unchanged:1->1 eu-beta:update:1->2 new-checkout:unchanged:1->1" {
 		t.Fatalf("plan %s", got)
 	}
 }
@@ -249,9 +249,9 @@ func TestAnImportThatCommitsButIsNotVisibleSaysSo(t *testing.T) {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
 	}
 	var p struct {
-		Committed        bool     `json:"committed"`
-		PendingConsumers []string `json:"pendingConsumers"`
-		Plan             planBody `json:"plan"`
+		Committed        bool               `json:"committed"`
+		PendingConsumers []string           `json:"pendingConsumers"`
+		Plan             flagsv1.ImportPlan `json:"plan"`
 	}
 	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
 		t.Fatal(err)

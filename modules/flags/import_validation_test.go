@@ -225,7 +225,7 @@ func TestChangingAnEvaluatorSoThatAFlagBreaksIsRefusedNamingTheFlag(t *testing.T
 	}
 	// A change that keeps every flag valid goes through, and re-versions both.
 	plan := h.mustImport("", `{"flags":{}, "$evaluators":{"chooser":{"if":[{"var":"gamma"},"on","off"]}}}`)
-	if got := plan.actions(); got != "other:update:1->2 picker:update:1->2" {
+	if got := actions(plan); got != "other:update:1->2 picker:update:1->2" {
 		t.Fatalf("plan %s", got)
 	}
 }

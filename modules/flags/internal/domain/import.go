@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/switchyardhq/switchyard/contracts/flagsv1"
 )
 
 // Environment is an environment as an import sees it.
@@ -18,10 +20,10 @@ type Environment struct {
 
 // What an import does to one flag.
 const (
-	ActionCreate    = "create"
-	ActionUpdate    = "update"
-	ActionArchive   = "archive"
-	ActionUnchanged = "unchanged"
+	ActionCreate    = flagsv1.ActionCreate
+	ActionUpdate    = flagsv1.ActionUpdate
+	ActionArchive   = flagsv1.ActionArchive
+	ActionUnchanged = flagsv1.ActionUnchanged
 )
 
 // PlannedFlag is what an import does to one flag. FromVersion is 0 for a flag that never

@@ -9,42 +9,19 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/switchyardhq/switchyard/contracts/flagsv1"
 	"github.com/switchyardhq/switchyard/modules/flags/internal/app"
 	"github.com/switchyardhq/switchyard/modules/flags/internal/domain"
 	"github.com/switchyardhq/switchyard/platform/apperr"
 	"github.com/switchyardhq/switchyard/platform/httpx"
 )
 
-// PlanResponse is what an import did, or would do on a dry run: the same shape for both.
-type PlanResponse struct {
-	DryRun          bool             `json:"dryRun"`
-	Changes         []PlannedChange  `json:"changes"`
-	Evaluators      EvaluatorChanges `json:"evaluators"`
-	MetadataChanged bool             `json:"metadataChanged"`
-}
-
-// PlannedChange is what an import does to one flag: create, update, archive or unchanged.
-// FromVersion is absent for a flag that never existed.
-type PlannedChange struct {
-	Flag        string `json:"flag"`
-	Action      string `json:"action"`
-	FromVersion int64  `json:"fromVersion,omitempty"`
-	ToVersion   int64  `json:"toVersion"`
-}
-
-// EvaluatorChanges names the shared rules an import adds, changes and removes.
-type EvaluatorChanges struct {
-	Added   []string `json:"added"`
-	Changed []string `json:"changed"`
-	Removed []string `json:"removed"`
-}
-
-func toPlanResponse(res app.ImportResult) PlanResponse {
+func toPlanResponse(res app.ImportResult) flagsv1.ImportPlan {
 	p := res.Plan
-	out := PlanResponse{DryRun: res.DryRun, Changes: make([]PlannedChange, 0, len(p.Flags)), MetadataChanged: p.MetadataChanged,
-		Evaluators: EvaluatorChanges{Added: orEmpty(p.EvaluatorsAdded), Changed: orEmpty(p.EvaluatorsChanged), Removed: orEmpty(p.EvaluatorsRemoved)}}
+	out := flagsv1.ImportPlan{DryRun: res.DryRun, Changes: make([]flagsv1.PlannedChange, 0, len(p.Flags)), MetadataChanged: p.MetadataChanged,
+		Evaluators: flagsv1.EvaluatorChanges{Added: orEmpty(p.EvaluatorsAdded), Changed: orEmpty(p.EvaluatorsChanged), Removed: orEmpty(p.EvaluatorsRemoved)}}
 	for _, f := range p.Flags {
-		out.Changes = append(out.Changes, PlannedChange{Flag: f.Key, Action: f.Action, FromVersion: f.FromVersion, ToVersion: f.ToVersion})
+		out.Changes = append(out.Changes, flagsv1.PlannedChange{Flag: f.Key, Action: f.Action, FromVersion: f.FromVersion, ToVersion: f.ToVersion})
 	}
 	return out
 }
