@@ -6,7 +6,7 @@ BIN := bin/switchyard
 DATA_DIR ?= ./data
 export CGO_ENABLED ?= 0
 
-.PHONY: run build test test-unit test-race lint vet fmt-check tidy-check clean \
+.PHONY: run build test test-unit test-race lint vet fmt-check tidy-check clean bench \
 	pact-lib contracts contracts-consumer contracts-provider contracts-check pact-cli pact-publish can-i-deploy
 
 # Pact: pact-go v2 links libpact_ffi 0.4.x, which this pinned npm package ships (later
@@ -31,6 +31,13 @@ run: build
 ## build: the all-modules binary
 build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/switchyard
+
+## bench: the read path's Go benchmarks, then bin/switchyard under load beside a bare echo handler,
+## as ratios (loopback, about 2 minutes; exits 0 unless the run broke). BENCH_FLAGS="-duration 30s" etc.
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./contracts/targeting/... ./modules/evaluation/...
+	$(GO) build -trimpath -o bin/switchyard-bench ./cmd/switchyard-bench
+	./bin/switchyard-bench -server ./$(BIN) $(BENCH_FLAGS)
 
 ## test: lint, every test with the race detector (needs cgo for -race), then the contracts
 test: lint test-race contracts
