@@ -6,13 +6,13 @@ import (
 	"io/fs"
 )
 
-//go:embed flags/sqlite/*.sql evaluation/sqlite/*.sql audit/sqlite/*.sql
+//go:embed flags evaluation audit
 var files embed.FS
 
 // Modules lists the modules that own migrations, in the order they are applied.
 func Modules() []string { return []string{"flags", "evaluation", "audit"} }
 
-// For returns the migrations of module for dialect ("sqlite").
+// For returns the migrations of module for dialect ("sqlite" or "postgres").
 func For(module, dialect string) (fs.FS, error) {
 	sub, err := fs.Sub(files, module+"/"+dialect)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/pressly/goose/v3/database"
 
 	"github.com/switchyardhq/switchyard/platform/sqlitedb"
+	"github.com/switchyardhq/switchyard/platform/storage"
 )
 
 // Set is one module's migrations.
@@ -80,6 +81,34 @@ func provider(db *sqlx.DB, dialect database.Dialect, set Set) (*goose.Provider, 
 	return p, nil
 }
 
+// Source returns a module's migrations for a dialect; migrations.For is one.
+type Source func(module, dialect string) (fs.FS, error)
+
+// Open opens module's database (see storage.Open: a postgres:// DSN or a SQLite path),
+// applies the module's migrations for its dialect, and returns the schema version.
+func Open(ctx context.Context, dsnOrPath, module string, source Source, logger *slog.Logger) (*sqlx.DB, storage.Dialect, int64, error) {
+	return OpenInSchema(ctx, dsnOrPath, module, module, source, logger)
+}
+
+// OpenInSchema is Open with the PostgreSQL schema named explicitly (tests use throwaway ones).
+func OpenInSchema(ctx context.Context, dsnOrPath, schema, module string, source Source, logger *slog.Logger) (*sqlx.DB, storage.Dialect, int64, error) {
+	db, dialect, err := storage.Open(ctx, dsnOrPath, schema)
+	if err != nil {
+		return nil, "", 0, fmt.Errorf("%s database: %w", module, err)
+	}
+	fsys, err := source(module, string(dialect))
+	if err != nil {
+		_ = db.Close()
+		return nil, "", 0, err
+	}
+	v, err := Up(ctx, db, gooseDialect(dialect), Set{Module: module, FS: fsys}, logger)
+	if err != nil {
+		_ = db.Close()
+		return nil, "", 0, err
+	}
+	return db, dialect, v, nil
+}
+
 // OpenSQLite opens the SQLite database at path and applies set to it.
 func OpenSQLite(ctx context.Context, path string, set Set, logger *slog.Logger) (*sqlx.DB, int64, error) {
 	db, err := sqlitedb.Open(ctx, path)
@@ -92,4 +121,11 @@ func OpenSQLite(ctx context.Context, path string, set Set, logger *slog.Logger) 
 		return nil, 0, err
 	}
 	return db, v, nil
+}
+
+func gooseDialect(d storage.Dialect) database.Dialect {
+	if d == storage.Postgres {
+		return database.DialectPostgres
+	}
+	return database.DialectSQLite3
 }

@@ -1,33 +1,117 @@
-// Package migratetest gives tests a module's store as production opens it: a real SQLite
-// file with the module's own migrations applied.
+// Package migratetest gives tests a module's store as production opens it, on every
+// dialect Switchyard runs on: a real SQLite file, and a throwaway schema on a real
+// PostgreSQL server, each with the module's own migrations applied.
 package migratetest
 
 import (
 	"context"
-	"io/fs"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
 	"github.com/switchyardhq/switchyard/platform/migrate"
+	"github.com/switchyardhq/switchyard/platform/storage"
 )
 
 // Source returns a module's migrations for a dialect; migrations.For is one.
-type Source func(module, dialect string) (fs.FS, error)
+type Source = migrate.Source
 
-// SQLite opens the SQLite file at path, applies module's migrations from source, and
-// closes the database when the test ends. Opening the same path again reuses the data.
+// DefaultPostgresDSN is where tests find PostgreSQL unless SWITCHYARD_TEST_POSTGRES_DSN says otherwise.
+const DefaultPostgresDSN = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+
+// PostgresDSN is the server tests use.
+func PostgresDSN() string {
+	if dsn := os.Getenv("SWITCHYARD_TEST_POSTGRES_DSN"); dsn != "" {
+		return dsn
+	}
+	return DefaultPostgresDSN
+}
+
+// Each runs fn once per dialect as a subtest, each with a fresh migrated store of module.
+// When PostgreSQL cannot be reached the postgres subtest is skipped with the reason,
+// except in CI (CI set), where that is a failure: CI must test both.
+func Each(t *testing.T, module string, source Source, fn func(t *testing.T, db *sqlx.DB)) {
+	t.Helper()
+	for _, d := range []storage.Dialect{storage.SQLite, storage.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			RequireDialect(t, d)
+			fn(t, Open(t, d, filepath.Join(t.TempDir(), module+".db"), module, source))
+		})
+	}
+}
+
+// RequireDialect skips (or, in CI, fails) the test when d's server is unreachable.
+func RequireDialect(tb testing.TB, d storage.Dialect) {
+	tb.Helper()
+	if d != storage.Postgres {
+		return
+	}
+	if err := ping(PostgresDSN()); err != nil {
+		if os.Getenv("CI") != "" {
+			tb.Fatalf("PostgreSQL is required in CI and unreachable at %s: %v", PostgresDSN(), err)
+		}
+		tb.Skipf("PostgreSQL unreachable (%v): set SWITCHYARD_TEST_POSTGRES_DSN or start it to run this test on PostgreSQL", err)
+	}
+}
+
+// Open opens a migrated store of module in dialect d. For SQLite it is the file at path;
+// for PostgreSQL a schema named after path, so reopening the same path (a restart in a
+// test) finds the same data. The store is closed, and a PostgreSQL schema dropped, when
+// the test ends.
+func Open(tb testing.TB, d storage.Dialect, path, module string, source Source) *sqlx.DB {
+	tb.Helper()
+	target, schema := path, module
+	if d == storage.Postgres {
+		sum := sha256.Sum256([]byte(path))
+		target, schema = PostgresDSN(), "t"+hex.EncodeToString(sum[:8])+"_"+module
+	}
+	db, _, _, err := migrate.OpenInSchema(context.Background(), target, schema, module, source, slog.New(slog.DiscardHandler))
+	if err != nil {
+		tb.Fatalf("open migrated %s store on %s: %v", module, d, err)
+	}
+	tb.Cleanup(func() {
+		_ = db.Close()
+		if d == storage.Postgres {
+			dropSchema(tb, schema)
+		}
+	})
+	return db
+}
+
+// SQLite opens the SQLite file at path with module's migrations applied.
 func SQLite(tb testing.TB, path, module string, source Source) *sqlx.DB {
 	tb.Helper()
-	fsys, err := source(module, "sqlite")
+	return Open(tb, storage.SQLite, path, module, source)
+}
+
+func ping(dsn string) error {
+	db, err := sql.Open("pgx", dsn)
 	if err != nil {
-		tb.Fatalf("migrations of %s: %v", module, err)
+		return err
 	}
-	db, _, err := migrate.OpenSQLite(context.Background(), path, migrate.Set{Module: module, FS: fsys}, slog.New(slog.DiscardHandler))
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	return db.PingContext(ctx)
+}
+
+func dropSchema(tb testing.TB, schema string) {
+	db, err := sql.Open("pgx", PostgresDSN())
 	if err != nil {
-		tb.Fatalf("open migrated %s store: %v", module, err)
+		tb.Logf("drop test schema %s: %v", schema, err)
+		return
 	}
-	tb.Cleanup(func() { _ = db.Close() })
-	return db
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := db.ExecContext(ctx, `DROP SCHEMA IF EXISTS `+schema+` CASCADE`); err != nil {
+		tb.Logf("drop test schema %s: %v", schema, err)
+	}
 }
