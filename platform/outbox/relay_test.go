@@ -15,11 +15,12 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/switchyardhq/switchyard/platform/bus"
+	"github.com/switchyardhq/switchyard/platform/migrate/migratetest"
 	"github.com/switchyardhq/switchyard/platform/outbox"
-	"github.com/switchyardhq/switchyard/platform/sqlitedb"
+	"github.com/switchyardhq/switchyard/platform/storage"
 )
 
-const schema = `CREATE TABLE outbox (
+const sqliteSchema = `CREATE TABLE outbox (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
     event_id        TEXT    NOT NULL UNIQUE,
     topic           TEXT    NOT NULL,
@@ -29,6 +30,20 @@ const schema = `CREATE TABLE outbox (
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at INTEGER NOT NULL,
     delivered_at    INTEGER,
+    last_error      TEXT
+)`
+
+// postgresSchema is the same table as the modules' PostgreSQL migrations create it.
+const postgresSchema = `CREATE TABLE outbox (
+    id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    event_id        TEXT    NOT NULL UNIQUE,
+    topic           TEXT    NOT NULL,
+    event_type      TEXT    NOT NULL,
+    payload         TEXT    NOT NULL,
+    created_at      BIGINT  NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT  NOT NULL,
+    delivered_at    BIGINT,
     last_error      TEXT
 )`
 
@@ -76,14 +91,34 @@ type fixture struct {
 	relay *outbox.Relay
 }
 
-func newFixture(t *testing.T) *fixture {
+// eachDialect runs fn on a fresh outbox in SQLite and in PostgreSQL (when reachable).
+func eachDialect(t *testing.T, fn func(t *testing.T, f *fixture)) {
 	t.Helper()
-	db, err := sqlitedb.Open(context.Background(), filepath.Join(t.TempDir(), "outbox.db"))
+	for _, d := range []storage.Dialect{storage.SQLite, storage.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			migratetest.RequireDialect(t, d)
+			fn(t, newFixture(t, d))
+		})
+	}
+}
+
+func newFixture(t *testing.T, d storage.Dialect) *fixture {
+	t.Helper()
+	target, schema, ddl := filepath.Join(t.TempDir(), "outbox.db"), "", sqliteSchema
+	if d == storage.Postgres {
+		target, schema, ddl = migratetest.PostgresDSN(), fmt.Sprintf("toutbox_%d", time.Now().UnixNano()), postgresSchema
+	}
+	db, _, err := storage.Open(context.Background(), target, schema)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = db.Close() })
-	if _, err := db.Exec(schema); err != nil {
+	t.Cleanup(func() {
+		if d == storage.Postgres {
+			_, _ = db.Exec(`DROP SCHEMA IF EXISTS ` + schema + ` CASCADE`)
+		}
+		_ = db.Close()
+	})
+	if _, err := db.Exec(ddl); err != nil {
 		t.Fatal(err)
 	}
 	cons := &consumer{}
@@ -122,120 +157,125 @@ func (f *fixture) backlog(t *testing.T) outbox.Backlog {
 }
 
 func TestRelayDeliversCommittedRowsInOrderOnce(t *testing.T) {
-	f := newFixture(t)
-	for i := 1; i <= 3; i++ {
-		f.enqueue(t, fmt.Sprintf("e%d", i), 0)
-	}
-	n, err := f.relay.DeliverDue(context.Background())
-	if err != nil || n != 3 {
-		t.Fatalf("DeliverDue = %d, %v; want 3, nil", n, err)
-	}
-	if got := fmt.Sprint(f.cons.received()); got != "[e1 e2 e3]" {
-		t.Fatalf("delivered %s, want [e1 e2 e3]", got)
-	}
-	if n, _ := f.relay.DeliverDue(context.Background()); n != 0 {
-		t.Fatalf("second pass delivered %d rows again", n)
-	}
-	if b := f.backlog(t); b.Pending != 0 {
-		t.Fatalf("backlog %+v after delivery", b)
-	}
+	eachDialect(t, func(t *testing.T, f *fixture) {
+		for i := 1; i <= 3; i++ {
+			f.enqueue(t, fmt.Sprintf("e%d", i), 0)
+		}
+		n, err := f.relay.DeliverDue(context.Background())
+		if err != nil || n != 3 {
+			t.Fatalf("DeliverDue = %d, %v; want 3, nil", n, err)
+		}
+		if got := fmt.Sprint(f.cons.received()); got != "[e1 e2 e3]" {
+			t.Fatalf("delivered %s, want [e1 e2 e3]", got)
+		}
+		if n, _ := f.relay.DeliverDue(context.Background()); n != 0 {
+			t.Fatalf("second pass delivered %d rows again", n)
+		}
+		if b := f.backlog(t); b.Pending != 0 {
+			t.Fatalf("backlog %+v after delivery", b)
+		}
+	})
 }
 
 func TestRelayLeavesHeldRowsToTheirWriterUntilTheHoldExpires(t *testing.T) {
-	f := newFixture(t)
-	f.enqueue(t, "held", 5*time.Second) // a sync writer committed and (maybe) died
-	if n, _ := f.relay.DeliverDue(context.Background()); n != 0 {
-		t.Fatal("relay delivered a row still held by its writer")
-	}
-	f.clock.Advance(5 * time.Second)
-	if n, _ := f.relay.DeliverDue(context.Background()); n != 1 {
-		t.Fatal("relay did not take over the row once the hold expired")
-	}
+	eachDialect(t, func(t *testing.T, f *fixture) {
+		f.enqueue(t, "held", 5*time.Second) // a sync writer committed and (maybe) died
+		if n, _ := f.relay.DeliverDue(context.Background()); n != 0 {
+			t.Fatal("relay delivered a row still held by its writer")
+		}
+		f.clock.Advance(5 * time.Second)
+		if n, _ := f.relay.DeliverDue(context.Background()); n != 1 {
+			t.Fatal("relay did not take over the row once the hold expired")
+		}
+	})
 }
 
 func TestRelayRetriesFailedDeliveriesWithBackoffAndNeverDropsThem(t *testing.T) {
-	f := newFixture(t)
-	f.cons.setFailing(true)
-	f.enqueue(t, "e1", 0)
+	eachDialect(t, func(t *testing.T, f *fixture) {
+		f.cons.setFailing(true)
+		f.enqueue(t, "e1", 0)
 
-	// Attempts at t=0 (fails, next in 0.5s), t=0.5 (fails, next in 1s), ...
-	for i, wait := range []time.Duration{0, 500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 4 * time.Second} {
-		f.clock.Advance(wait)
-		if n, _ := f.relay.DeliverDue(context.Background()); n != 0 {
-			t.Fatalf("attempt %d: delivered while the consumer fails", i+1)
+		// Attempts at t=0 (fails, next in 0.5s), t=0.5 (fails, next in 1s), ...
+		for i, wait := range []time.Duration{0, 500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 4 * time.Second} {
+			f.clock.Advance(wait)
+			if n, _ := f.relay.DeliverDue(context.Background()); n != 0 {
+				t.Fatalf("attempt %d: delivered while the consumer fails", i+1)
+			}
+			if n, _ := f.relay.DeliverDue(context.Background()); n != 0 {
+				t.Fatalf("attempt %d: retried before its backoff elapsed", i+1)
+			}
 		}
-		if n, _ := f.relay.DeliverDue(context.Background()); n != 0 {
-			t.Fatalf("attempt %d: retried before its backoff elapsed", i+1)
+		b := f.backlog(t)
+		if b.Pending != 1 || b.Failing != 1 {
+			t.Fatalf("backlog = %+v, want the failing row pending", b)
 		}
-	}
-	b := f.backlog(t)
-	if b.Pending != 1 || b.Failing != 1 {
-		t.Fatalf("backlog = %+v, want the failing row pending", b)
-	}
-	f.cons.setFailing(false)
-	f.clock.Advance(4 * time.Second) // MaxBackoff caps the wait
-	if n, _ := f.relay.DeliverDue(context.Background()); n != 1 {
-		t.Fatal("row not delivered once the consumer recovered")
-	}
-	if b := f.backlog(t); b.Pending != 0 || b.Failing != 0 {
-		t.Fatalf("backlog = %+v after recovery", b)
-	}
+		f.cons.setFailing(false)
+		f.clock.Advance(4 * time.Second) // MaxBackoff caps the wait
+		if n, _ := f.relay.DeliverDue(context.Background()); n != 1 {
+			t.Fatal("row not delivered once the consumer recovered")
+		}
+		if b := f.backlog(t); b.Pending != 0 || b.Failing != 0 {
+			t.Fatalf("backlog = %+v after recovery", b)
+		}
+	})
 }
 
 func TestInlineDispatcherDeliversBeforeReturningAndSaysWhoFailed(t *testing.T) {
-	f := newFixture(t)
-	d := outbox.NewDispatcher(f.relay, true)
-	if d.Hold() != 5*time.Second {
-		t.Fatalf("inline Hold = %v, want the relay's hold", d.Hold())
-	}
-	f.enqueue(t, "ok", d.Hold())
-	if err := d.AfterCommit(context.Background(), "ok"); err != nil {
-		t.Fatal(err)
-	}
-	if got := f.cons.received(); len(got) != 1 {
-		t.Fatalf("inline dispatch returned before delivery: %v", got)
-	}
+	eachDialect(t, func(t *testing.T, f *fixture) {
+		d := outbox.NewDispatcher(f.relay, true)
+		if d.Hold() != 5*time.Second {
+			t.Fatalf("inline Hold = %v, want the relay's hold", d.Hold())
+		}
+		f.enqueue(t, "ok", d.Hold())
+		if err := d.AfterCommit(context.Background(), "ok"); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.cons.received(); len(got) != 1 {
+			t.Fatalf("inline dispatch returned before delivery: %v", got)
+		}
 
-	f.cons.setFailing(true)
-	f.enqueue(t, "bad", d.Hold())
-	err := d.AfterCommit(context.Background(), "bad")
-	if got := bus.FailedHandlers(err); len(got) != 1 || got[0] != "consumer" {
-		t.Fatalf("AfterCommit error %v names %v, want [consumer]", err, got)
-	}
-	if b := f.backlog(t); b.Pending != 1 {
-		t.Fatalf("failed inline delivery must stay in the outbox, backlog %+v", b)
-	}
-	// Delivering an already delivered event again is a no-op.
-	if err := d.AfterCommit(context.Background(), "ok"); err != nil {
-		t.Fatal(err)
-	}
+		f.cons.setFailing(true)
+		f.enqueue(t, "bad", d.Hold())
+		err := d.AfterCommit(context.Background(), "bad")
+		if got := bus.FailedHandlers(err); len(got) != 1 || got[0] != "consumer" {
+			t.Fatalf("AfterCommit error %v names %v, want [consumer]", err, got)
+		}
+		if b := f.backlog(t); b.Pending != 1 {
+			t.Fatalf("failed inline delivery must stay in the outbox, backlog %+v", b)
+		}
+		// Delivering an already delivered event again is a no-op.
+		if err := d.AfterCommit(context.Background(), "ok"); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
 
 func TestAsyncDispatcherOnlyWakesTheRelay(t *testing.T) {
-	f := newFixture(t)
-	d := outbox.NewDispatcher(f.relay, false)
-	if d.Hold() != 0 {
-		t.Fatalf("async Hold = %v, want 0", d.Hold())
-	}
-	f.enqueue(t, "e1", d.Hold())
-	if err := d.AfterCommit(context.Background(), "e1"); err != nil {
-		t.Fatal(err)
-	}
-	if got := f.cons.received(); len(got) != 0 {
-		t.Fatal("async dispatch delivered inline")
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- f.relay.Run(ctx) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for len(f.cons.received()) == 0 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if got := f.cons.received(); len(got) != 1 {
-		t.Fatalf("relay.Run delivered %v, want [e1]", got)
-	}
+	eachDialect(t, func(t *testing.T, f *fixture) {
+		d := outbox.NewDispatcher(f.relay, false)
+		if d.Hold() != 0 {
+			t.Fatalf("async Hold = %v, want 0", d.Hold())
+		}
+		f.enqueue(t, "e1", d.Hold())
+		if err := d.AfterCommit(context.Background(), "e1"); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.cons.received(); len(got) != 0 {
+			t.Fatal("async dispatch delivered inline")
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- f.relay.Run(ctx) }()
+		deadline := time.Now().Add(5 * time.Second)
+		for len(f.cons.received()) == 0 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if got := f.cons.received(); len(got) != 1 {
+			t.Fatalf("relay.Run delivered %v, want [e1]", got)
+		}
+	})
 }
