@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/switchyardhq/switchyard/platform/httpx"
+	"github.com/switchyardhq/switchyard/platform/storage"
 )
 
 // Bus modes.
@@ -36,6 +38,8 @@ type config struct {
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
 	AdminTokens     []httpx.Token
+	// DSNs maps a module to its PostgreSQL DSN; a module without one keeps SQLite in DataDir.
+	DSNs map[string]string
 	// DevToken is set when no tokens were configured and one was generated for a
 	// loopback-only development server.
 	DevToken string
@@ -99,6 +103,19 @@ func loadConfig(cmd string, args []string, getenv func(string) string, stderr io
 		if _, err := os.Stat(cfg.SeedFile); err != nil {
 			errs = append(errs, fmt.Errorf("SWITCHYARD_SEED_FILE: %w", err))
 		}
+	}
+	cfg.DSNs = map[string]string{}
+	for _, module := range []string{"flags", "evaluation", "audit"} {
+		name := "SWITCHYARD_" + strings.ToUpper(module) + "_DSN"
+		dsn := strings.TrimSpace(getenv(name))
+		if dsn == "" {
+			continue
+		}
+		if u, err := url.Parse(dsn); err != nil || !storage.IsPostgres(dsn) || u.Host == "" {
+			errs = append(errs, fmt.Errorf("%s must be a postgres:// URL with a host, e.g. postgres://user@db:5432/switchyard (unset keeps SQLite in the data directory)", name))
+			continue
+		}
+		cfg.DSNs[module] = dsn
 	}
 	if cmd == "serve" {
 		tokens, err := parseTokens(getenv("SWITCHYARD_ADMIN_TOKENS"))

@@ -93,6 +93,8 @@ func TestConfigErrorsSayWhatToFix(t *testing.T) {
 		{"no tokens off loopback", map[string]string{"SWITCHYARD_ADDR": "0.0.0.0:0"}, nil, "SWITCHYARD_ADMIN_TOKENS is required when listening on 0.0.0.0:0"},
 		{"flag beats env", map[string]string{"SWITCHYARD_BUS": "sync"}, []string{"--bus", "fast"}, `SWITCHYARD_BUS "fast" is invalid`},
 		{"stray argument", nil, []string{"now"}, `unexpected arguments ["now"]`},
+		{"DSN that is not postgres", map[string]string{"SWITCHYARD_FLAGS_DSN": "mysql://db/x"}, nil, "SWITCHYARD_FLAGS_DSN must be a postgres:// URL"},
+		{"DSN without a host", map[string]string{"SWITCHYARD_AUDIT_DSN": "postgres:///x"}, nil, "SWITCHYARD_AUDIT_DSN must be a postgres:// URL with a host"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

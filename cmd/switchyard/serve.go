@@ -32,7 +32,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if err := ensureAdminTokens(&cfg); err != nil {
 		return err
 	}
-	st, _, err := openStores(ctx, cfg.DataDir, logger)
+	st, _, err := openStores(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}

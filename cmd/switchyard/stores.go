@@ -24,22 +24,24 @@ func (s *stores) byModule() map[string]**sqlx.DB {
 	return map[string]**sqlx.DB{"flags": &s.flags, "evaluation": &s.evaluation, "audit": &s.audit}
 }
 
-// openStores opens every module's database and applies its migrations.
-func openStores(ctx context.Context, dataDir string, logger *slog.Logger) (*stores, map[string]int64, error) {
+// openStores opens every module's database (its PostgreSQL DSN, or a SQLite file in the
+// data directory) and applies its migrations.
+func openStores(ctx context.Context, cfg config, logger *slog.Logger) (*stores, map[string]int64, error) {
 	s := &stores{}
 	versions := make(map[string]int64)
 	dbs := s.byModule()
 	for _, module := range migrations.Modules() {
-		fsys, err := migrations.For(module, "sqlite")
-		if err != nil {
-			return nil, nil, errors.Join(err, s.Close())
+		target := cfg.DSNs[module]
+		if target == "" {
+			target = filepath.Join(cfg.DataDir, module+".db")
 		}
-		db, v, err := migrate.OpenSQLite(ctx, filepath.Join(dataDir, module+".db"), migrate.Set{Module: module, FS: fsys}, logger)
+		db, dialect, v, err := migrate.Open(ctx, target, module, migrations.For, logger)
 		if err != nil {
 			return nil, nil, errors.Join(err, s.Close())
 		}
 		*dbs[module] = db
 		versions[module] = v
+		logger.InfoContext(ctx, "module store ready", "module", module, "dialect", string(dialect), "schema_version", v)
 	}
 	return s, versions, nil
 }
@@ -58,7 +60,7 @@ func (s *stores) Close() error {
 
 func migrateAll(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	logger := newLogger(stderr, cfg.LogLevel)
-	s, versions, err := openStores(ctx, cfg.DataDir, logger)
+	s, versions, err := openStores(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
