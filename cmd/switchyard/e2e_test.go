@@ -33,46 +33,53 @@ func TestWalkthrough(t *testing.T) {
 				t.Fatalf("seed flag new-checkout evaluates to %v", got)
 			}
 
-			created := s.do(http.MethodPut, "/api/v1/environments/development/flags/new-banner", newBanner,
-				map[string]string{"X-Change-Reason": "launch the banner"})
-			if created.status != http.StatusCreated || created.header.Get("ETag") != `"1"` {
-				t.Fatalf("create: %d ETag %q %s", created.status, created.header.Get("ETag"), created.body)
-			}
-			if body := created.json(t); body["version"] != 1.0 || body["updatedBy"] != "alice" {
-				t.Fatalf("create response %v", body)
-			}
-
-			evaluated := visible(t, s, mode, "new-banner", func(m map[string]any) bool { return m["value"] == true })
-			if evaluated["reason"] != "STATIC" || evaluated["variant"] != "on" {
-				t.Fatalf("evaluation after create: %v", evaluated)
-			}
-
-			toggled := s.do(http.MethodPut, "/api/v1/environments/development/flags/new-banner/state",
-				`{"state":"DISABLED"}`, map[string]string{"If-Match": `"1"`, "X-Change-Reason": "incident 42"})
-			if toggled.status != http.StatusOK || toggled.header.Get("ETag") != `"2"` {
-				t.Fatalf("toggle: %d %s", toggled.status, toggled.body)
-			}
-			disabled := visible(t, s, mode, "new-banner", func(m map[string]any) bool { return m["reason"] == "DISABLED" })
-			if _, hasValue := disabled["value"]; hasValue {
-				t.Fatalf("a disabled flag must defer to the code default (no value): %v", disabled)
-			}
-
-			var entries []map[string]any
-			s.eventually("audit has both changes", func() bool {
-				entries = s.auditEntries("flag=new-banner")
-				return len(entries) == 2
-			})
-			newest := entries[0]
-			if newest["action"] != "flag.state_changed" || newest["actor"] != "alice" || newest["reason"] != "incident 42" || newest["version"] != 2.0 {
-				t.Fatalf("newest audit entry %v", newest)
-			}
-			if before, after := newest["before"].(map[string]any), newest["after"].(map[string]any); before["state"] != "ENABLED" || after["state"] != "DISABLED" {
-				t.Fatalf("audit before/after: %v -> %v", newest["before"], newest["after"])
-			}
-			if entries[1]["action"] != "flag.created" || entries[1]["before"] != nil {
-				t.Fatalf("oldest audit entry %v", entries[1])
-			}
+			runWalkthrough(t, s, mode)
 		})
+	}
+}
+
+// runWalkthrough is README's walk-through against s: create a flag, evaluate it, toggle
+// it, evaluate again, read the audit timeline.
+func runWalkthrough(t *testing.T, s *server, mode string) {
+	t.Helper()
+	created := s.do(http.MethodPut, "/api/v1/environments/development/flags/new-banner", newBanner,
+		map[string]string{"X-Change-Reason": "launch the banner"})
+	if created.status != http.StatusCreated || created.header.Get("ETag") != `"1"` {
+		t.Fatalf("create: %d ETag %q %s", created.status, created.header.Get("ETag"), created.body)
+	}
+	if body := created.json(t); body["version"] != 1.0 || body["updatedBy"] != "alice" {
+		t.Fatalf("create response %v", body)
+	}
+
+	evaluated := visible(t, s, mode, "new-banner", func(m map[string]any) bool { return m["value"] == true })
+	if evaluated["reason"] != "STATIC" || evaluated["variant"] != "on" {
+		t.Fatalf("evaluation after create: %v", evaluated)
+	}
+
+	toggled := s.do(http.MethodPut, "/api/v1/environments/development/flags/new-banner/state",
+		`{"state":"DISABLED"}`, map[string]string{"If-Match": `"1"`, "X-Change-Reason": "incident 42"})
+	if toggled.status != http.StatusOK || toggled.header.Get("ETag") != `"2"` {
+		t.Fatalf("toggle: %d %s", toggled.status, toggled.body)
+	}
+	disabled := visible(t, s, mode, "new-banner", func(m map[string]any) bool { return m["reason"] == "DISABLED" })
+	if _, hasValue := disabled["value"]; hasValue {
+		t.Fatalf("a disabled flag must defer to the code default (no value): %v", disabled)
+	}
+
+	var entries []map[string]any
+	s.eventually("audit has both changes", func() bool {
+		entries = s.auditEntries("flag=new-banner")
+		return len(entries) == 2
+	})
+	newest := entries[0]
+	if newest["action"] != "flag.state_changed" || newest["actor"] != "alice" || newest["reason"] != "incident 42" || newest["version"] != 2.0 {
+		t.Fatalf("newest audit entry %v", newest)
+	}
+	if before, after := newest["before"].(map[string]any), newest["after"].(map[string]any); before["state"] != "ENABLED" || after["state"] != "DISABLED" {
+		t.Fatalf("audit before/after: %v -> %v", newest["before"], newest["after"])
+	}
+	if entries[1]["action"] != "flag.created" || entries[1]["before"] != nil {
+		t.Fatalf("oldest audit entry %v", entries[1])
 	}
 }
 

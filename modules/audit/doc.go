@@ -10,7 +10,7 @@
 // HTTP: GET /api/v1/audit (admin token) lists the timeline newest first, filtered by
 // environment, flag, actor and time range, with keyset paging through an opaque cursor.
 //
-// Tables, in the module's own database (migrations/audit):
+// Tables, in the module's own database (migrations/audit; SQLite, or its own PostgreSQL schema):
 //   - audit_entries: one row per recorded event; seq is the local recording order that
 //     breaks ties between events of the same millisecond;
 //   - inbox: the events this module's handler has processed (platform/inbox).

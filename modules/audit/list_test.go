@@ -14,14 +14,17 @@ import (
 
 	"github.com/switchyardhq/switchyard/contracts/flagsv1"
 	"github.com/switchyardhq/switchyard/platform/httpx"
+	"github.com/switchyardhq/switchyard/platform/storage"
 )
 
 var base = time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
 
 func ts(t time.Time) string { return url.QueryEscape(t.Format(time.RFC3339Nano)) }
 
-func TestListFilters(t *testing.T) {
-	f := newFixture(t)
+func TestListFilters(t *testing.T) { dialects(t, testListFilters) }
+
+func testListFilters(t *testing.T, d storage.Dialect) {
+	f := newFixtureOn(t, d)
 	// Delivered out of time order: the timeline orders by when things happened.
 	for _, ev := range []flagsv1.FlagChanged{
 		event("e3", flagsv1.TypeFlagCreated, "staging", "checkout", "alice", base.Add(2*time.Minute)),
@@ -66,8 +69,10 @@ func TestListFilters(t *testing.T) {
 	}
 }
 
-func TestListPaging(t *testing.T) {
-	f := newFixture(t)
+func TestListPaging(t *testing.T) { dialects(t, testListPaging) }
+
+func testListPaging(t *testing.T, d storage.Dialect) {
+	f := newFixtureOn(t, d)
 	// 8 entries in prod and 2 in staging; several share a millisecond, so the order
 	// within a millisecond (recording order, newest first) is part of what is paged.
 	type seed struct {
@@ -122,10 +127,12 @@ func TestListPaging(t *testing.T) {
 	}
 }
 
-func TestListPagingIgnoresNewerEntries(t *testing.T) {
+func TestListPagingIgnoresNewerEntries(t *testing.T) { dialects(t, testListPagingIgnoresNewerEntries) }
+
+func testListPagingIgnoresNewerEntries(t *testing.T, d storage.Dialect) {
 	// Keyset paging: an entry recorded while a client pages (newer than the cursor)
 	// neither shifts the following pages nor repeats an entry already seen.
-	f := newFixture(t)
+	f := newFixtureOn(t, d)
 	for i, id := range []string{"a", "b", "c", "d", "e", "f"} {
 		f.deliver(t, event(id, flagsv1.TypeFlagUpdated, "prod", "checkout", "alice", base.Add(time.Duration(i)*time.Minute)))
 	}

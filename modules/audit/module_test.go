@@ -21,6 +21,7 @@ import (
 	"github.com/switchyardhq/switchyard/platform/bus"
 	"github.com/switchyardhq/switchyard/platform/httpx"
 	"github.com/switchyardhq/switchyard/platform/migrate/migratetest"
+	"github.com/switchyardhq/switchyard/platform/storage"
 )
 
 const adminSecret = "s"
@@ -34,10 +35,29 @@ type fixture struct {
 	srv     *httptest.Server
 }
 
+// dialects runs fn as a subtest per dialect; the PostgreSQL one is skipped (failed in CI)
+// when no server is reachable.
+func dialects(t *testing.T, fn func(t *testing.T, d storage.Dialect)) {
+	t.Helper()
+	for _, d := range []storage.Dialect{storage.SQLite, storage.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			migratetest.RequireDialect(t, d)
+			fn(t, d)
+		})
+	}
+}
+
+// newFixture is a module over a fresh SQLite file.
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureOn(t, storage.SQLite)
+}
+
+// newFixtureOn is a module over a fresh store in dialect d.
+func newFixtureOn(t *testing.T, d storage.Dialect) *fixture {
+	t.Helper()
 	logger := slog.New(slog.DiscardHandler)
-	db := migratetest.SQLite(t, filepath.Join(t.TempDir(), "audit.db"), "audit", migrations.For)
+	db := migratetest.Open(t, d, filepath.Join(t.TempDir(), "audit.db"), "audit", migrations.For)
 	m, err := audit.New(audit.Deps{
 		DB:        db,
 		Logger:    logger,

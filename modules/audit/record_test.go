@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/switchyardhq/switchyard/contracts/flagsv1"
+	"github.com/switchyardhq/switchyard/platform/storage"
 )
 
 func event(id, typ, env, flag, actor string, at time.Time) flagsv1.FlagChanged {
@@ -28,7 +29,9 @@ func definition(state, defaultVariant string) *flagsv1.Definition {
 	}
 }
 
-func TestRecordsEntryFields(t *testing.T) {
+func TestRecordsEntryFields(t *testing.T) { dialects(t, testRecordsEntryFields) }
+
+func testRecordsEntryFields(t *testing.T, d storage.Dialect) {
 	cet := time.FixedZone("CET", 3600)
 	// 11:30:15.123456789 CET is 10:30:15.123Z: shown in UTC, to the millisecond.
 	at := time.Date(2025, 3, 1, 11, 30, 15, 123456789, cet)
@@ -53,7 +56,7 @@ func TestRecordsEntryFields(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t)
+			f := newFixtureOn(t, d)
 			f.deliver(t, flagsv1.FlagChanged{
 				EventID: "evt-1", Type: tt.typ, Environment: "prod", FlagKey: "new-checkout",
 				Version: tt.version, Actor: "bob", Reason: tt.reason, OccurredAt: at,
@@ -86,7 +89,11 @@ func TestRecordsEntryFields(t *testing.T) {
 }
 
 func TestKeepsDefinitionFieldsItDoesNotKnow(t *testing.T) {
-	f := newFixture(t)
+	dialects(t, testKeepsDefinitionFieldsItDoesNotKnow)
+}
+
+func testKeepsDefinitionFieldsItDoesNotKnow(t *testing.T, d storage.Dialect) {
+	f := newFixtureOn(t, d)
 	payload := []byte(`{"eventId":"evt-future","type":"flags.v1.flag_updated","environment":"prod",
 		"flagKey":"f","version":2,"actor":"bob","occurredAt":"2025-03-01T10:00:00Z","schemaHint":"v1.1",
 		"before":null,
@@ -110,8 +117,10 @@ func TestKeepsDefinitionFieldsItDoesNotKnow(t *testing.T) {
 	}
 }
 
-func TestDuplicateEventRecordedOnce(t *testing.T) {
-	f := newFixture(t)
+func TestDuplicateEventRecordedOnce(t *testing.T) { dialects(t, testDuplicateEventRecordedOnce) }
+
+func testDuplicateEventRecordedOnce(t *testing.T, d storage.Dialect) {
+	f := newFixtureOn(t, d)
 	at := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
 	first := event("evt-dup", flagsv1.TypeFlagCreated, "prod", "f", "alice", at)
 	f.deliver(t, first)
@@ -139,7 +148,9 @@ func TestDuplicateEventRecordedOnce(t *testing.T) {
 	}
 }
 
-func TestUndecodablePayloadIsAnError(t *testing.T) {
+func TestUndecodablePayloadIsAnError(t *testing.T) { dialects(t, testUndecodablePayloadIsAnError) }
+
+func testUndecodablePayloadIsAnError(t *testing.T, d storage.Dialect) {
 	tests := []struct {
 		name    string
 		payload string
@@ -156,7 +167,7 @@ func TestUndecodablePayloadIsAnError(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t)
+			f := newFixtureOn(t, d)
 			if err := f.deliverPayload(t, "msg-1", []byte(tt.payload)); err == nil {
 				t.Fatalf("handler accepted %q; want an error so that the bus retries or poisons it", tt.payload)
 			}

@@ -12,8 +12,10 @@
 //
 // Tables, in the module's own database (migrations/evaluation): evaluation_flags (the
 // last definition and version of every flag per environment, archived ones flagged),
-// evaluation_environments (the revision of each environment) and inbox. Start rebuilds
-// the snapshots from these tables only; it never reads another module's schema.
+// evaluation_environments (the revision of each environment) and inbox, in SQLite or in
+// the module's own PostgreSQL schema. A version only overwrites an older one inside the
+// upsert itself, so concurrent appliers never lose the newest. Start rebuilds the
+// snapshots from these tables only; it never reads another module's schema.
 //
 // Reads never touch the database and never parse a definition: definitions are compiled
 // when a snapshot is built (variant values compacted, metadata and whole responses

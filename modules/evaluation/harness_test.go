@@ -22,6 +22,7 @@ import (
 	"github.com/switchyardhq/switchyard/platform/bus"
 	"github.com/switchyardhq/switchyard/platform/httpx"
 	"github.com/switchyardhq/switchyard/platform/migrate/migratetest"
+	"github.com/switchyardhq/switchyard/platform/storage"
 )
 
 const env = "development"
@@ -36,9 +37,23 @@ func openDB(tb testing.TB, path string) *sqlx.DB {
 	return migratetest.SQLite(tb, path, "evaluation", migrations.For)
 }
 
-// harness is one evaluation module over a real SQLite file, served through echo.
+// dialects runs fn as a subtest per dialect; the PostgreSQL one is skipped (failed in CI)
+// when no server is reachable.
+func dialects(t *testing.T, fn func(t *testing.T, d storage.Dialect)) {
+	t.Helper()
+	for _, d := range []storage.Dialect{storage.SQLite, storage.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			migratetest.RequireDialect(t, d)
+			fn(t, d)
+		})
+	}
+}
+
+// harness is one evaluation module over a real database (a SQLite file or a PostgreSQL
+// schema), served through echo.
 type harness struct {
 	tb      testing.TB
+	dialect storage.Dialect
 	path    string
 	db      *sqlx.DB
 	mod     *evaluation.Module
@@ -46,16 +61,28 @@ type harness struct {
 	handler bus.Handler
 }
 
-// newHarness builds a module over a fresh database file without starting it.
+// newHarness builds a module over a fresh SQLite file without starting it.
 func newHarness(tb testing.TB) *harness {
 	tb.Helper()
-	return newHarnessAt(tb, filepath.Join(tb.TempDir(), "evaluation.db"))
+	return newHarnessOn(tb, storage.SQLite)
 }
 
-// newHarnessAt builds a module over the database file at path without starting it.
-func newHarnessAt(tb testing.TB, path string) *harness {
+// newHarnessOn builds a module over a fresh store in dialect d without starting it.
+func newHarnessOn(tb testing.TB, d storage.Dialect) *harness {
 	tb.Helper()
-	db := openDB(tb, path)
+	return newHarnessAt(tb, d, filepath.Join(tb.TempDir(), "evaluation.db"))
+}
+
+// reopen builds another module over h's store, as a restarted process would, without starting it.
+func (h *harness) reopen() *harness {
+	h.tb.Helper()
+	return newHarnessAt(h.tb, h.dialect, h.path)
+}
+
+// newHarnessAt builds a module over the store at path in dialect d without starting it.
+func newHarnessAt(tb testing.TB, d storage.Dialect, path string) *harness {
+	tb.Helper()
+	db := migratetest.Open(tb, d, path, "evaluation", migrations.For)
 	mod, err := evaluation.New(evaluation.Deps{DB: db, Logger: discardLogger(), DefaultEnvironment: env, Now: func() time.Time { return fixedNow }})
 	if err != nil {
 		tb.Fatalf("new module: %v", err)
@@ -66,13 +93,19 @@ func newHarnessAt(tb testing.TB, path string) *harness {
 	if len(handlers) != 1 {
 		tb.Fatalf("Handlers() returned %d handlers, want 1", len(handlers))
 	}
-	return &harness{tb: tb, path: path, db: db, mod: mod, e: e, handler: handlers[0]}
+	return &harness{tb: tb, dialect: d, path: path, db: db, mod: mod, e: e, handler: handlers[0]}
 }
 
-// started builds and starts a module over a fresh database file.
+// started builds and starts a module over a fresh SQLite file.
 func started(tb testing.TB) *harness {
 	tb.Helper()
-	h := newHarness(tb)
+	return startedOn(tb, storage.SQLite)
+}
+
+// startedOn builds and starts a module over a fresh store in dialect d.
+func startedOn(tb testing.TB, d storage.Dialect) *harness {
+	tb.Helper()
+	h := newHarnessOn(tb, d)
 	h.start()
 	return h
 }
@@ -136,7 +169,8 @@ func (h *harness) bulk(body string, headers ...string) *httptest.ResponseRecorde
 func (h *harness) revision(environment string) int64 {
 	h.tb.Helper()
 	var rev int64
-	err := h.db.Get(&rev, `SELECT COALESCE((SELECT revision FROM evaluation_environments WHERE name = ?), 0)`, environment)
+	const q = `SELECT COALESCE((SELECT revision FROM evaluation_environments WHERE name = ?), 0)`
+	err := h.db.Get(&rev, h.db.Rebind(q), environment)
 	if err != nil {
 		h.tb.Fatalf("read revision: %v", err)
 	}

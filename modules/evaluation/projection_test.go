@@ -10,6 +10,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/switchyardhq/switchyard/contracts/flagsv1"
+	"github.com/switchyardhq/switchyard/platform/storage"
 )
 
 const (
@@ -26,8 +27,10 @@ func TestHandlerIdentity(t *testing.T) {
 	}
 }
 
-func TestDuplicateEventChangesNothing(t *testing.T) {
-	h := started(t)
+func TestDuplicateEventChangesNothing(t *testing.T) { dialects(t, testDuplicateEventChangesNothing) }
+
+func testDuplicateEventChangesNothing(t *testing.T, d storage.Dialect) {
+	h := startedOn(t, d)
 	h.mustDeliver(created(t, "e1", "f", 1, v1Def))
 	etag := h.bulk(``).Header().Get("ETag")
 
@@ -43,7 +46,9 @@ func TestDuplicateEventChangesNothing(t *testing.T) {
 	}
 }
 
-func TestOlderVersionIsIgnored(t *testing.T) {
+func TestOlderVersionIsIgnored(t *testing.T) { dialects(t, testOlderVersionIsIgnored) }
+
+func testOlderVersionIsIgnored(t *testing.T, d storage.Dialect) {
 	tests := []struct {
 		name   string
 		events func(t *testing.T) []flagsv1.FlagChanged
@@ -78,7 +83,7 @@ func TestOlderVersionIsIgnored(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := started(t)
+			h := startedOn(t, d)
 			h.mustDeliver(tt.events(t)...)
 			rec := h.evaluate("f", ``)
 			if !strings.Contains(rec.Body.String(), tt.want) {
@@ -88,7 +93,7 @@ func TestOlderVersionIsIgnored(t *testing.T) {
 				t.Fatalf("revision = %d, want %d", got, tt.rev)
 			}
 			var claims int
-			if err := h.db.Get(&claims, `SELECT COUNT(*) FROM inbox WHERE handler = ?`, flagsv1.ConsumerEvaluationProjection); err != nil {
+			if err := h.db.Get(&claims, h.db.Rebind(`SELECT COUNT(*) FROM inbox WHERE handler = ?`), flagsv1.ConsumerEvaluationProjection); err != nil {
 				t.Fatal(err)
 			}
 			if want := len(tt.events(t)); claims != want {
@@ -98,8 +103,10 @@ func TestOlderVersionIsIgnored(t *testing.T) {
 	}
 }
 
-func TestUndeliverableEventsFail(t *testing.T) {
-	h := started(t)
+func TestUndeliverableEventsFail(t *testing.T) { dialects(t, testUndeliverableEventsFail) }
+
+func testUndeliverableEventsFail(t *testing.T, d storage.Dialect) {
+	h := startedOn(t, d)
 	tests := []struct {
 		name string
 		msg  *message.Message
@@ -128,7 +135,11 @@ func TestUndeliverableEventsFail(t *testing.T) {
 }
 
 func TestRestartRebuildsIdenticalResults(t *testing.T) {
-	h := started(t)
+	dialects(t, testRestartRebuildsIdenticalResults)
+}
+
+func testRestartRebuildsIdenticalResults(t *testing.T, d storage.Dialect) {
+	h := startedOn(t, d)
 	h.mustDeliver(
 		created(t, "e1", "f", 1, v1Def),
 		event(t, "e2", flagsv1.TypeFlagUpdated, env, "f", 2, v2Def),
@@ -158,7 +169,7 @@ func TestRestartRebuildsIdenticalResults(t *testing.T) {
 	}
 	before := capture(h)
 
-	restarted := newHarnessAt(t, h.path)
+	restarted := h.reopen()
 	restarted.start()
 	after := capture(restarted)
 	if fmt.Sprint(before) != fmt.Sprint(after) {
@@ -175,8 +186,10 @@ func TestRestartRebuildsIdenticalResults(t *testing.T) {
 	}
 }
 
-func TestConcurrentEventsAndReads(t *testing.T) {
-	h := started(t)
+func TestConcurrentEventsAndReads(t *testing.T) { dialects(t, testConcurrentEventsAndReads) }
+
+func testConcurrentEventsAndReads(t *testing.T, d storage.Dialect) {
+	h := startedOn(t, d)
 	const flags = 20
 	var wg sync.WaitGroup
 	for i := range flags {
@@ -205,16 +218,18 @@ func TestConcurrentEventsAndReads(t *testing.T) {
 		t.Fatalf("bulk has %d flags, want %d: %s", n, flags, body)
 	}
 	// What concurrent appliers published in memory is what the store holds.
-	restarted := newHarnessAt(t, h.path)
+	restarted := h.reopen()
 	restarted.start()
 	if again := restarted.bulk(``).Body.String(); again != body {
 		t.Fatalf("memory and store disagree:\nmemory %s\nstore  %s", body, again)
 	}
 }
 
-func TestStartWhileEventsArrive(t *testing.T) {
+func TestStartWhileEventsArrive(t *testing.T) { dialects(t, testStartWhileEventsArrive) }
+
+func testStartWhileEventsArrive(t *testing.T, d storage.Dialect) {
 	for round := range 10 {
-		h := newHarness(t)
+		h := newHarnessOn(t, d)
 		const events = 40
 		started, done := make(chan struct{}), make(chan struct{})
 		go func() {
@@ -237,4 +252,35 @@ func TestStartWhileEventsArrive(t *testing.T) {
 			t.Fatalf("round %d: %d flags served after a start racing %d events; an event was lost between load and apply", round, n, events)
 		}
 	}
+}
+
+func TestConcurrentProcessesKeepTheNewestVersion(t *testing.T) {
+	dialects(t, testConcurrentProcessesKeepTheNewestVersion)
+}
+
+// Two modules over one store (two replicas on PostgreSQL) apply interleaved versions of
+// one flag at once: whatever order the transactions run in, the store ends at the newest.
+func testConcurrentProcessesKeepTheNewestVersion(t *testing.T, d storage.Dialect) {
+	first := startedOn(t, d)
+	second := first.reopen()
+	second.start()
+	const versions = 40
+	def := func(v int64) string {
+		return fmt.Sprintf(`{"state":"ENABLED","variants":{"v":%d},"defaultVariant":"v"}`, v)
+	}
+	var wg sync.WaitGroup
+	for i, h := range []*harness{first, second} {
+		wg.Go(func() {
+			for v := int64(i + 1); v <= versions; v += 2 {
+				if err := h.deliver(event(t, fmt.Sprintf("e%d", v), flagsv1.TypeFlagUpdated, env, "f", v, def(v))); err != nil {
+					t.Errorf("deliver v%d: %v", v, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	restarted := first.reopen()
+	restarted.start()
+	want := fmt.Sprintf(`{"key":"f","reason":"STATIC","variant":"v","value":%d,"metadata":{}}`, versions)
+	assertResponse(t, restarted.evaluate("f", ``), http.StatusOK, want)
 }

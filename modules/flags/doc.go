@@ -23,7 +23,8 @@
 // (sync: the response waits until evaluation and audit applied it) or wakes the relay
 // (async).
 //
-// Tables (its own database): flag_environments (with the flag-set metadata),
+// Tables (its own database: a SQLite file or a PostgreSQL schema; every query is written
+// once with `?` binds and rebound per dialect): flag_environments (with the flag-set metadata),
 // flag_evaluators, flag_definitions (current version), flag_versions (every version,
 // with the evaluators and flag-set metadata it was published with), outbox.
 package flags

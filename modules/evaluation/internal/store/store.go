@@ -7,7 +7,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 
 	"github.com/switchyardhq/switchyard/contracts/flagsv1"
 	"github.com/switchyardhq/switchyard/platform/inbox"
+	"github.com/switchyardhq/switchyard/platform/storage"
 )
 
 // Outcome says what Apply did with an event.
@@ -92,17 +92,17 @@ func (s *Store) Apply(ctx context.Context, consumer string, ev flagsv1.FlagChang
 	if !claimed {
 		return Duplicate, 0, commit(tx, ev.EventID)
 	}
-	stored, found, err := storedVersion(ctx, tx, ev.Environment, ev.FlagKey)
+	if err = ensureEnvironment(ctx, tx, ev.Environment, now); err != nil {
+		return 0, 0, err
+	}
+	written, err := upsertFlag(ctx, tx, ev, state, definition, now)
 	if err != nil {
 		return 0, 0, err
 	}
-	if found && ev.Version <= stored {
+	if !written {
 		return Stale, 0, commit(tx, ev.EventID)
 	}
 	if revision, err = bumpRevision(ctx, tx, ev.Environment, now); err != nil {
-		return 0, 0, err
-	}
-	if err = upsertFlag(ctx, tx, ev, state, definition, now); err != nil {
 		return 0, 0, err
 	}
 	return Applied, revision, commit(tx, ev.EventID)
@@ -137,31 +137,32 @@ func rowOf(ev flagsv1.FlagChanged) (definition sql.NullString, state string, err
 	return sql.NullString{String: string(raw), Valid: true}, def.State, nil
 }
 
-func storedVersion(ctx context.Context, tx *sqlx.Tx, environment, key string) (int64, bool, error) {
-	const q = `SELECT version FROM evaluation_flags WHERE environment = ? AND flag_key = ?`
-	var version int64
-	err := tx.GetContext(ctx, &version, q, environment, key)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return 0, false, nil
-	case err != nil:
-		return 0, false, fmt.Errorf("select version of %s/%s: %w", environment, key, err)
+// ensureEnvironment creates the environment's row at revision 0 unless it exists, so that
+// its flags can reference it; bumpRevision counts the applied events.
+func ensureEnvironment(ctx context.Context, tx *sqlx.Tx, environment string, now time.Time) error {
+	const q = `INSERT INTO evaluation_environments (name, revision, updated_at) VALUES (?, 0, ?)
+ON CONFLICT (name) DO NOTHING`
+	if _, err := tx.ExecContext(ctx, tx.Rebind(q), environment, now.UnixMilli()); err != nil {
+		return fmt.Errorf("create environment %s: %w", environment, err)
 	}
-	return version, true, nil
+	return nil
 }
 
 func bumpRevision(ctx context.Context, tx *sqlx.Tx, environment string, now time.Time) (int64, error) {
-	const q = `INSERT INTO evaluation_environments (name, revision, updated_at) VALUES (?, 1, ?)
-ON CONFLICT (name) DO UPDATE SET revision = revision + 1, updated_at = excluded.updated_at
+	const q = `UPDATE evaluation_environments SET revision = revision + 1, updated_at = ? WHERE name = ?
 RETURNING revision`
 	var revision int64
-	if err := tx.GetContext(ctx, &revision, q, environment, now.UnixMilli()); err != nil {
+	if err := tx.GetContext(ctx, &revision, tx.Rebind(q), now.UnixMilli(), environment); err != nil {
 		return 0, fmt.Errorf("bump revision of environment %s: %w", environment, err)
 	}
 	return revision, nil
 }
 
-func upsertFlag(ctx context.Context, tx *sqlx.Tx, ev flagsv1.FlagChanged, state string, definition sql.NullString, now time.Time) error {
+// upsertFlag writes ev's version of the flag unless the stored version is equal or newer;
+// written says whether it did. The version check sits in the statement itself so that
+// concurrent appliers (PostgreSQL, several processes) cannot both pass it: the conflicting
+// row is locked and re-read before the WHERE is evaluated.
+func upsertFlag(ctx context.Context, tx *sqlx.Tx, ev flagsv1.FlagChanged, state string, definition sql.NullString, now time.Time) (written bool, err error) {
 	const q = `INSERT INTO evaluation_flags (environment, flag_key, version, state, definition, archived, event_id, updated_at,
     evaluators, flag_set_metadata)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -173,24 +174,26 @@ ON CONFLICT (environment, flag_key) DO UPDATE SET
     event_id          = excluded.event_id,
     updated_at        = excluded.updated_at,
     evaluators        = CASE WHEN excluded.definition IS NULL THEN evaluation_flags.evaluators ELSE excluded.evaluators END,
-    flag_set_metadata = CASE WHEN excluded.definition IS NULL THEN evaluation_flags.flag_set_metadata ELSE excluded.flag_set_metadata END`
-	archived := 0
-	if ev.Archived() {
-		archived = 1
-	}
+    flag_set_metadata = CASE WHEN excluded.definition IS NULL THEN evaluation_flags.flag_set_metadata ELSE excluded.flag_set_metadata END
+WHERE evaluation_flags.version < excluded.version`
 	evaluators, err := optionalJSON(ev.Evaluators)
 	if err != nil {
-		return fmt.Errorf("encode evaluators of %s/%s v%d: %w", ev.Environment, ev.FlagKey, ev.Version, err)
+		return false, fmt.Errorf("encode evaluators of %s/%s v%d: %w", ev.Environment, ev.FlagKey, ev.Version, err)
 	}
 	flagSetMetadata, err := optionalJSON(ev.FlagSetMetadata)
 	if err != nil {
-		return fmt.Errorf("encode flag-set metadata of %s/%s v%d: %w", ev.Environment, ev.FlagKey, ev.Version, err)
+		return false, fmt.Errorf("encode flag-set metadata of %s/%s v%d: %w", ev.Environment, ev.FlagKey, ev.Version, err)
 	}
-	if _, err := tx.ExecContext(ctx, q, ev.Environment, ev.FlagKey, ev.Version, state, definition, archived, ev.EventID, now.UnixMilli(),
-		evaluators, flagSetMetadata); err != nil {
-		return fmt.Errorf("upsert flag %s/%s v%d: %w", ev.Environment, ev.FlagKey, ev.Version, err)
+	res, err := tx.ExecContext(ctx, tx.Rebind(q), ev.Environment, ev.FlagKey, ev.Version, state, definition, ev.Archived(),
+		ev.EventID, now.UnixMilli(), evaluators, flagSetMetadata)
+	if err != nil {
+		return false, fmt.Errorf("upsert flag %s/%s v%d: %w", ev.Environment, ev.FlagKey, ev.Version, err)
 	}
-	return nil
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("upsert flag %s/%s v%d: rows affected: %w", ev.Environment, ev.FlagKey, ev.Version, err)
+	}
+	return n == 1, nil
 }
 
 // optionalJSON encodes a map as a JSON column, NULL when empty.
@@ -213,9 +216,14 @@ func commit(tx *sqlx.Tx, eventID string) error {
 }
 
 // Load reads every environment with its revision and live flags, in one transaction so
-// that revisions and flags agree.
+// that revisions and flags agree (on PostgreSQL a repeatable-read one: read committed
+// would give each SELECT its own snapshot).
 func (s *Store) Load(ctx context.Context) (envs []Environment, err error) {
-	tx, err := s.db.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
+	opts := &sql.TxOptions{ReadOnly: true}
+	if storage.DialectOf(s.db) == storage.Postgres {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx, err := s.db.BeginTxx(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("begin loading projection: %w", err)
 	}
@@ -235,7 +243,7 @@ func (s *Store) Load(ctx context.Context) (envs []Environment, err error) {
 		byName[r.Name] = i
 	}
 
-	const qFlags = `SELECT environment, flag_key, definition, evaluators, flag_set_metadata FROM evaluation_flags WHERE archived = 0`
+	const qFlags = `SELECT environment, flag_key, definition, evaluators, flag_set_metadata FROM evaluation_flags WHERE NOT archived`
 	flags, err := tx.QueryxContext(ctx, qFlags)
 	if err != nil {
 		return nil, fmt.Errorf("select flags: %w", err)

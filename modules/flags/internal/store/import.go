@@ -21,7 +21,7 @@ func (s *Store) Environment(ctx context.Context, env string) (domain.Environment
 		return domain.Environment{}, fmt.Errorf("begin read of %s: %w", env, err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	return loadEnvironment(ctx, tx, env)
+	return loadEnvironment(ctx, tx, env, "")
 }
 
 // Import plans an import over env in one write transaction and, unless dryRun, writes
@@ -35,7 +35,7 @@ func (s *Store) Import(ctx context.Context, env string, hold time.Duration, dryR
 	}
 	defer func() { _ = tx.Rollback() }()
 
-	current, err := loadEnvironment(ctx, tx, env)
+	current, err := loadEnvironment(ctx, tx, env, s.forUpdate)
 	if err != nil {
 		return nil, err
 	}
@@ -59,20 +59,22 @@ func (s *Store) Import(ctx context.Context, env string, hold time.Duration, dryR
 	return p, nil
 }
 
-func loadEnvironment(ctx context.Context, q sqlx.QueryerContext, env string) (domain.Environment, error) {
+// loadEnvironment reads env as of q's transaction; lock (" FOR UPDATE" when the read
+// decides an import on PostgreSQL) is appended to the reads of the environment's row and
+// of its flags.
+func loadEnvironment(ctx context.Context, q queryer, env, lock string) (domain.Environment, error) {
 	out := domain.Environment{Name: env, Flags: map[string]domain.Flag{}}
-	const qExists = `SELECT COUNT(*) FROM flag_environments WHERE name = ?`
-	var n int
-	if err := sqlx.GetContext(ctx, q, &n, qExists, env); err != nil {
-		return out, fmt.Errorf("look up environment %s: %w", env, err)
+	exists, err := environmentExists(ctx, q, env, lock)
+	if err != nil {
+		return out, err
 	}
-	out.Exists = n > 0
+	out.Exists = exists
 	if !out.Exists {
 		return out, nil
 	}
 	const qFlags = `SELECT ` + flagColumns + ` FROM flag_definitions WHERE environment = ? ORDER BY flag_key`
 	var rows []flagRow
-	if err := sqlx.SelectContext(ctx, q, &rows, qFlags, env); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &rows, q.Rebind(qFlags+lock), env); err != nil {
 		return out, fmt.Errorf("select flags of %s: %w", env, err)
 	}
 	for _, r := range rows {

@@ -17,19 +17,34 @@ import (
 	"github.com/switchyardhq/switchyard/modules/flags/internal/domain"
 	"github.com/switchyardhq/switchyard/platform/apperr"
 	"github.com/switchyardhq/switchyard/platform/outbox"
+	"github.com/switchyardhq/switchyard/platform/storage"
 )
 
 // Store is the flags module's persistence.
 type Store struct {
 	db *sqlx.DB
+	// forUpdate suffixes the reads that decide a write: " FOR UPDATE" on PostgreSQL, empty
+	// on SQLite, whose BEGIN IMMEDIATE already serializes writers.
+	forUpdate string
 }
 
-// New returns a store over the flags module's database.
+// New returns a store over the flags module's database, SQLite or PostgreSQL; every
+// query is written with `?` placeholders and rebound to the database's dialect.
 func New(db *sqlx.DB) *Store {
 	if db == nil {
 		panic("store.New: nil db")
 	}
-	return &Store{db: db}
+	s := &Store{db: db}
+	if storage.DialectOf(db) == storage.Postgres {
+		s.forUpdate = " FOR UPDATE"
+	}
+	return s
+}
+
+// queryer is what reads need from a *sqlx.DB or *sqlx.Tx: queries and the dialect's binds.
+type queryer interface {
+	sqlx.QueryerContext
+	Rebind(query string) string
 }
 
 type flagRow struct {
@@ -60,7 +75,7 @@ func (r flagRow) toDomain() (domain.Flag, error) {
 
 // Get returns a flag, archived or not, or a NotFound error.
 func (s *Store) Get(ctx context.Context, env, key string) (domain.Flag, error) {
-	f, err := get(ctx, s.db, env, key)
+	f, err := get(ctx, s.db, env, key, "")
 	if err != nil {
 		return domain.Flag{}, err
 	}
@@ -70,10 +85,12 @@ func (s *Store) Get(ctx context.Context, env, key string) (domain.Flag, error) {
 	return *f, nil
 }
 
-func get(ctx context.Context, q sqlx.QueryerContext, env, key string) (*domain.Flag, error) {
+// get reads a flag (nil when it never existed); lock is appended to the query (" FOR UPDATE"
+// when the read decides a write on PostgreSQL).
+func get(ctx context.Context, q queryer, env, key, lock string) (*domain.Flag, error) {
 	const query = `SELECT ` + flagColumns + ` FROM flag_definitions WHERE environment = ? AND flag_key = ?`
 	var r flagRow
-	err := sqlx.GetContext(ctx, q, &r, query, env, key)
+	err := sqlx.GetContext(ctx, q, &r, q.Rebind(query+lock), env, key)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -90,10 +107,10 @@ func get(ctx context.Context, q sqlx.QueryerContext, env, key string) (*domain.F
 // List returns up to limit flags of env with keys after afterKey, in key order.
 func (s *Store) List(ctx context.Context, env, afterKey string, limit int, includeArchived bool) ([]domain.Flag, error) {
 	const q = `SELECT ` + flagColumns + ` FROM flag_definitions
-WHERE environment = ? AND flag_key > ? AND (archived = 0 OR ?)
+WHERE environment = ? AND flag_key > ? AND (NOT archived OR CAST(? AS BOOLEAN))
 ORDER BY flag_key LIMIT ?`
 	var rows []flagRow
-	if err := s.db.SelectContext(ctx, &rows, q, env, afterKey, includeArchived, limit); err != nil {
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), env, afterKey, includeArchived, limit); err != nil {
 		return nil, fmt.Errorf("list flags of %s: %w", env, err)
 	}
 	flags := make([]domain.Flag, 0, len(rows))
@@ -121,7 +138,13 @@ func (s *Store) Update(ctx context.Context, env, key string, hold time.Duration,
 	}
 	defer func() { _ = tx.Rollback() }()
 
-	current, err := get(ctx, tx, env, key)
+	// On PostgreSQL the environment's row is locked first (every write to an environment
+	// takes it, in the same order), then the flag's: the flag set and the flag read here
+	// stay what decide saw until commit.
+	if _, err := environmentExists(ctx, tx, env, s.forUpdate); err != nil {
+		return domain.Flag{}, nil, err
+	}
+	current, err := get(ctx, tx, env, key, s.forUpdate)
 	if err != nil {
 		return domain.Flag{}, nil, err
 	}
@@ -174,14 +197,14 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (environment, flag_key) DO UPDATE SET
   version = excluded.version, definition = excluded.definition, archived = excluded.archived,
   updated_at = excluded.updated_at, updated_by = excluded.updated_by, change_reason = excluded.change_reason`
-	if _, err := tx.ExecContext(ctx, upsertFlag, f.Environment, f.Key, f.Version, string(def), f.Archived,
+	if _, err := tx.ExecContext(ctx, tx.Rebind(upsertFlag), f.Environment, f.Key, f.Version, string(def), f.Archived,
 		f.CreatedAt.UnixMilli(), f.UpdatedAt.UnixMilli(), f.UpdatedBy, f.ChangeReason); err != nil {
 		return fmt.Errorf("write flag %s/%s: %w", f.Environment, f.Key, err)
 	}
 	const insertVersion = `INSERT INTO flag_versions
 (environment, flag_key, version, event_id, event_type, definition, archived, actor, reason, changed_at, evaluators, flag_set_metadata)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	if _, err := tx.ExecContext(ctx, insertVersion, f.Environment, f.Key, f.Version, c.Event.EventID, c.Event.Type,
+	if _, err := tx.ExecContext(ctx, tx.Rebind(insertVersion), f.Environment, f.Key, f.Version, c.Event.EventID, c.Event.Type,
 		string(def), f.Archived, f.UpdatedBy, f.ChangeReason, f.UpdatedAt.UnixMilli(), evaluators, setMetadata); err != nil {
 		return fmt.Errorf("write history of %s/%s v%d: %w", f.Environment, f.Key, f.Version, err)
 	}
