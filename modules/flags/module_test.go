@@ -284,6 +284,54 @@ func TestConcurrentChangesOfOneFlagEachGetTheirOwnVersion(t *testing.T) {
 	})
 }
 
+// TestConcurrentFirstWritesInANewEnvironmentConflictCleanly races writers creating the
+// same flag in an environment that does not exist yet, so there is no row to lock: each
+// gets a created, an updated or a 409 to retry, never a 500, and the history has no gap.
+func TestConcurrentFirstWritesInANewEnvironmentConflictCleanly(t *testing.T) {
+	eachStore(t, func(t *testing.T, h *harness) {
+		const writers = 8
+		codes := make([]int, writers)
+		var wg sync.WaitGroup
+		for i := range writers {
+			wg.Go(func() {
+				body := fmt.Sprintf(`{"state":"ENABLED","variants":{"v%d":%d},"defaultVariant":"v%d"}`, i, i, i)
+				req := httptest.NewRequest(http.MethodPut, path, strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer alice-token")
+				rec := httptest.NewRecorder()
+				h.handler.ServeHTTP(rec, req)
+				codes[i] = rec.Code
+			})
+		}
+		wg.Wait()
+		created, written := 0, 0
+		for i, c := range codes {
+			switch c {
+			case http.StatusCreated:
+				created++
+				written++
+			case http.StatusOK:
+				written++
+			case http.StatusConflict:
+			default:
+				t.Errorf("writer %d: status %d, want 201, 200 or 409", i, c)
+			}
+		}
+		if created != 1 {
+			t.Fatalf("%d writers created the flag, want exactly 1 (codes %v)", created, codes)
+		}
+		var versions []int64
+		if err := h.db.Select(&versions, `SELECT version FROM flag_versions ORDER BY version`); err != nil {
+			t.Fatal(err)
+		}
+		if len(versions) != written || versions[len(versions)-1] != int64(written) {
+			t.Fatalf("history versions %v for %d acknowledged writes (codes %v)", versions, written, codes)
+		}
+		if n := len(h.outboxEvents()); n != written {
+			t.Fatalf("outbox has %d events for %d acknowledged writes", n, written)
+		}
+	})
+}
+
 func TestCommittedButNotVisibleIsToldTruthfully(t *testing.T) {
 	eachStore(t, func(t *testing.T, h *harness) {
 		h.dispatch.fail = errors.Join(&bus.HandlerError{Handler: "evaluation.flag-projection", Err: errors.New("disk full")})

@@ -206,6 +206,12 @@ ON CONFLICT (environment, flag_key) DO UPDATE SET
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	if _, err := tx.ExecContext(ctx, tx.Rebind(insertVersion), f.Environment, f.Key, f.Version, c.Event.EventID, c.Event.Type,
 		string(def), f.Archived, f.UpdatedBy, f.ChangeReason, f.UpdatedAt.UnixMilli(), evaluators, setMetadata); err != nil {
+		if storage.IsUniqueViolation(err) {
+			// Another transaction wrote this version first (two first writes of a flag in
+			// a new environment have no row to lock): nothing of this one is kept.
+			return &apperr.Error{Kind: apperr.Conflict, Err: err, Detail: fmt.Sprintf(
+				"flag %q in environment %q was changed concurrently; read it again and retry", f.Key, f.Environment)}
+		}
 		return fmt.Errorf("write history of %s/%s v%d: %w", f.Environment, f.Key, f.Version, err)
 	}
 	msg := outbox.Message{EventID: c.Event.EventID, Topic: flagsv1.Topic, EventType: c.Event.Type, Payload: payload}
