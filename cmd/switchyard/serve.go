@@ -74,6 +74,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	fl.Routes(root)
 	eval.Routes(root)
 	aud.Routes(root)
+	relay.Routes(root, adminAuth) // the flags module's outbox: GET/POST /api/v1/admin/outbox...
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -4,6 +4,12 @@
 // processed them. A crash at any point leaves the row undelivered, and it is delivered
 // after restart: consumers dedupe with the inbox.
 //
+// A failing row is never dropped: it is retried with backoff (capped by MaxBackoff) until
+// delivered. Operators see it through Backlog, ListFailing and Resubmit, over HTTP via
+// Relay.Routes (mounted by the composition root behind admin auth), and in the log: Run
+// reports the backlog every BacklogLogEvery while anything is pending (WARN once the
+// oldest row is older than BacklogWarnAge), and nothing while the outbox is empty.
+//
 // The owning module creates the table in its own migrations:
 //
 //	CREATE TABLE outbox (

@@ -29,6 +29,12 @@ type RelayOptions struct {
 	Batch int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// BacklogLogEvery is how often Run logs the backlog while anything is pending
+	// (default 30 s); nothing is logged while the outbox is empty.
+	BacklogLogEvery time.Duration
+	// BacklogWarnAge turns the backlog log line into a warning once the oldest pending
+	// row is older than this (default 1 min).
+	BacklogWarnAge time.Duration
 }
 
 func (o RelayOptions) withDefaults() RelayOptions {
@@ -49,6 +55,12 @@ func (o RelayOptions) withDefaults() RelayOptions {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.BacklogLogEvery == 0 {
+		o.BacklogLogEvery = 30 * time.Second
+	}
+	if o.BacklogWarnAge == 0 {
+		o.BacklogWarnAge = time.Minute
 	}
 	return o
 }
@@ -98,6 +110,9 @@ func (r *Relay) DeliverNow(ctx context.Context, eventID string) error {
 func (r *Relay) Run(ctx context.Context) error {
 	ticker := time.NewTicker(r.opts.Poll)
 	defer ticker.Stop()
+	report := time.NewTicker(r.opts.BacklogLogEvery)
+	defer report.Stop()
+	var backlogShown bool
 	for {
 		if _, err := r.DeliverDue(ctx); err != nil && ctx.Err() == nil {
 			r.logger.ErrorContext(ctx, "outbox pass failed", "err", err)
@@ -107,6 +122,8 @@ func (r *Relay) Run(ctx context.Context) error {
 			return nil
 		case <-ticker.C:
 		case <-r.wake:
+		case <-report.C:
+			backlogShown = r.logBacklog(ctx, backlogShown)
 		}
 	}
 }
