@@ -102,25 +102,36 @@ func eachDialect(t *testing.T, fn func(t *testing.T, f *fixture)) {
 	}
 }
 
-func newFixture(t *testing.T, d storage.Dialect) *fixture {
+// outboxStore creates a fresh outbox table in dialect d (a temp SQLite file, or a
+// throwaway PostgreSQL schema dropped at the end) and returns a function that opens a
+// connection pool to it; each call is another pool, as another replica would have.
+func outboxStore(t *testing.T, d storage.Dialect) (open func() *sqlx.DB) {
 	t.Helper()
 	target, schema, ddl := filepath.Join(t.TempDir(), "outbox.db"), "", sqliteSchema
 	if d == storage.Postgres {
 		target, schema, ddl = migratetest.PostgresDSN(), fmt.Sprintf("toutbox_%d", time.Now().UnixNano()), postgresSchema
 	}
-	db, _, err := storage.Open(context.Background(), target, schema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if d == storage.Postgres {
-			_, _ = db.Exec(`DROP SCHEMA IF EXISTS ` + schema + ` CASCADE`)
+	open = func() *sqlx.DB {
+		db, _, err := storage.Open(context.Background(), target, schema)
+		if err != nil {
+			t.Fatal(err)
 		}
-		_ = db.Close()
-	})
-	if _, err := db.Exec(ddl); err != nil {
+		t.Cleanup(func() { _ = db.Close() })
+		return db
+	}
+	first := open()
+	if _, err := first.Exec(ddl); err != nil {
 		t.Fatal(err)
 	}
+	if d == storage.Postgres {
+		t.Cleanup(func() { _, _ = first.Exec(`DROP SCHEMA IF EXISTS ` + schema + ` CASCADE`) })
+	}
+	return open
+}
+
+func newFixture(t *testing.T, d storage.Dialect) *fixture {
+	t.Helper()
+	db := outboxStore(t, d)()
 	cons := &consumer{}
 	deliverer, err := bus.NewSync(bus.Handler{Name: "consumer", Topic: "t", Handle: cons.handle})
 	if err != nil {

@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/jmoiron/sqlx"
 
 	"github.com/switchyardhq/switchyard/platform/bus"
 	"github.com/switchyardhq/switchyard/platform/migrate/migratetest"
@@ -26,25 +24,8 @@ func TestTwoRelaysOverOneOutboxDeliverEachRowOnce(t *testing.T) {
 	for _, d := range []storage.Dialect{storage.SQLite, storage.Postgres} {
 		t.Run(string(d), func(t *testing.T) {
 			migratetest.RequireDialect(t, d)
-			target, schema, ddl := filepath.Join(t.TempDir(), "outbox.db"), "", sqliteSchema
-			if d == storage.Postgres {
-				target, schema, ddl = migratetest.PostgresDSN(), fmt.Sprintf("treplicas_%d", time.Now().UnixNano()), postgresSchema
-			}
-			open := func() *sqlx.DB {
-				db, _, err := storage.Open(context.Background(), target, schema)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { _ = db.Close() })
-				return db
-			}
+			open := outboxStore(t, d)
 			first, second := open(), open()
-			if _, err := first.Exec(ddl); err != nil {
-				t.Fatal(err)
-			}
-			if d == storage.Postgres {
-				t.Cleanup(func() { _, _ = first.Exec(`DROP SCHEMA IF EXISTS ` + schema + ` CASCADE`) })
-			}
 
 			const rows = 200
 			now := time.Now()
