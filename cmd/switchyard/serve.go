@@ -92,14 +92,20 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	workers := newWorkers(logger)
 	stopBus := workers.start("bus", eventBus.run)
 	if err := eventBus.waitRunning(ctx); err != nil {
-		return errors.Join(err, shutdown(srv, workers, cfg.ShutdownTimeout, stopBus, nil))
+		return errors.Join(err, shutdown(srv, workers, cfg.ShutdownTimeout, stopBus))
 	}
 	if err := eval.Start(ctx); err != nil {
-		return errors.Join(fmt.Errorf("start evaluation: %w", err), shutdown(srv, workers, cfg.ShutdownTimeout, stopBus, nil))
+		return errors.Join(fmt.Errorf("start evaluation: %w", err), shutdown(srv, workers, cfg.ShutdownTimeout, stopBus))
 	}
 	stopRelay := workers.start("outbox-relay", relay.Run)
+	var stopFollow stopFunc
+	if cfg.DSNs["evaluation"] != "" {
+		// A PostgreSQL store can be shared by several replicas: each follows the events
+		// the others applied. A private SQLite file has no one else to follow.
+		stopFollow = workers.start("evaluation-follow", func(ctx context.Context) error { return eval.Follow(ctx, time.Second) })
+	}
 	if err := seed(ctx, cfg, fl, logger); err != nil {
-		return errors.Join(err, shutdown(srv, workers, cfg.ShutdownTimeout, stopBus, stopRelay))
+		return errors.Join(err, shutdown(srv, workers, cfg.ShutdownTimeout, stopFollow, stopRelay, stopBus))
 	}
 	ready.set(true)
 	logger.Info("switchyard ready", "addr", ln.Addr().String(), "bus", cfg.Bus, "environment", cfg.Environment, "version", version())
@@ -112,19 +118,19 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		runErr = fmt.Errorf("http server: %w", err)
 	}
 	ready.set(false)
-	return errors.Join(runErr, shutdown(srv, workers, cfg.ShutdownTimeout, stopBus, stopRelay))
+	return errors.Join(runErr, shutdown(srv, workers, cfg.ShutdownTimeout, stopFollow, stopRelay, stopBus))
 }
 
 // shutdown drains HTTP first (in-flight writes finish, sync ones with their delivery),
-// then the relay, then the bus.
-func shutdown(srv *http.Server, w *workers, timeout time.Duration, stopBus, stopRelay stopFunc) error {
+// then stops the workers in the order given (the relay before the bus it publishes to).
+func shutdown(srv *http.Server, w *workers, timeout time.Duration, stops ...stopFunc) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	var errs []error
 	if err := srv.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("drain http: %w", err))
 	}
-	for _, stop := range []stopFunc{stopRelay, stopBus} {
+	for _, stop := range stops {
 		if stop != nil {
 			errs = append(errs, stop(ctx))
 		}

@@ -75,6 +75,27 @@ func (m *Module) Start(ctx context.Context) error {
 	return err
 }
 
+// Follow keeps this replica's snapshots current with events that other replicas applied
+// to a shared store: every interval it compares the stored revisions with its own and
+// reloads when it is behind, until ctx ends. (Each event is applied once per store, by
+// whichever replica claims it; the others learn of it here.)
+func (m *Module) Follow(ctx context.Context, every time.Duration) error {
+	ticker := time.NewTicker(every)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+		}
+		if reloaded, err := m.projector.Refresh(ctx); err != nil && ctx.Err() == nil {
+			m.logger.WarnContext(ctx, "cannot check the store for newer revisions", "err", err)
+		} else if reloaded {
+			m.logger.InfoContext(ctx, "snapshots reloaded: another replica applied newer events")
+		}
+	}
+}
+
 // Ready returns nil once the snapshots are loaded, and otherwise why they are not.
 func (m *Module) Ready() error {
 	if m.holder.Loaded() {

@@ -66,11 +66,37 @@ func (p *Projector) Apply(ctx context.Context, ev flagsv1.FlagChanged) error {
 	return nil
 }
 
+// Refresh reloads the snapshots when the store holds a newer revision of any
+// environment than memory does: events applied by another replica sharing the store. It
+// reports whether it reloaded.
+func (p *Projector) Refresh(ctx context.Context) (bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	revs, err := p.store.Revisions(ctx)
+	if err != nil {
+		return false, fmt.Errorf("refresh evaluation snapshots: %w", err)
+	}
+	behind := false
+	for env, rev := range revs {
+		if snap, ok := p.holder.Get(env); !ok || snap.Revision < rev {
+			behind = true
+			break
+		}
+	}
+	if !behind {
+		return false, nil
+	}
+	return true, p.load(ctx)
+}
+
 // Load rebuilds every environment's snapshot from the store and publishes them.
 func (p *Projector) Load(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	return p.load(ctx)
+}
 
+func (p *Projector) load(ctx context.Context) error {
 	envs, err := p.store.Load(ctx)
 	if err != nil {
 		return fmt.Errorf("load evaluation snapshots: %w", err)

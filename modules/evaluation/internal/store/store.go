@@ -215,6 +215,25 @@ func commit(tx *sqlx.Tx, eventID string) error {
 	return nil
 }
 
+// Revisions reads every environment's current revision: cheap enough to poll, so that a
+// replica whose peers applied events (the inbox lets one replica apply each event) sees
+// that its snapshots are behind.
+func (s *Store) Revisions(ctx context.Context) (map[string]int64, error) {
+	const q = `SELECT name, revision FROM evaluation_environments`
+	var rows []struct {
+		Name     string `db:"name"`
+		Revision int64  `db:"revision"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, q); err != nil {
+		return nil, fmt.Errorf("select revisions: %w", err)
+	}
+	revs := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		revs[r.Name] = r.Revision
+	}
+	return revs, nil
+}
+
 // Load reads every environment with its revision and live flags, in one transaction so
 // that revisions and flags agree (on PostgreSQL a repeatable-read one: read committed
 // would give each SELECT its own snapshot).
