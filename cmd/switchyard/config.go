@@ -40,6 +40,8 @@ type config struct {
 	AdminTokens     []httpx.Token
 	// DSNs maps a module to its PostgreSQL DSN; a module without one keeps SQLite in DataDir.
 	DSNs map[string]string
+	// NATSURL, with the async bus, carries events through NATS JetStream instead of in process.
+	NATSURL string
 	// DevToken is set when no tokens were configured and one was generated for a
 	// loopback-only development server.
 	DevToken string
@@ -116,6 +118,17 @@ func loadConfig(cmd string, args []string, getenv func(string) string, stderr io
 			continue
 		}
 		cfg.DSNs[module] = dsn
+	}
+	if nats := strings.TrimSpace(getenv("SWITCHYARD_NATS_URL")); nats != "" {
+		u, err := url.Parse(nats)
+		switch {
+		case err != nil || (u.Scheme != "nats" && u.Scheme != "tls") || u.Host == "":
+			errs = append(errs, fmt.Errorf("SWITCHYARD_NATS_URL %q must be a nats:// (or tls://) URL with a host, e.g. nats://127.0.0.1:4222", nats))
+		case cfg.Bus != busAsync:
+			errs = append(errs, errors.New("SWITCHYARD_NATS_URL needs SWITCHYARD_BUS=async: events then travel through NATS JetStream; sync delivers in process"))
+		default:
+			cfg.NATSURL = nats
+		}
 	}
 	if cmd == "serve" {
 		tokens, err := parseTokens(getenv("SWITCHYARD_ADMIN_TOKENS"))

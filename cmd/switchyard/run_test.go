@@ -93,6 +93,8 @@ func TestConfigErrorsSayWhatToFix(t *testing.T) {
 		{"no tokens off loopback", map[string]string{"SWITCHYARD_ADDR": "0.0.0.0:0"}, nil, "SWITCHYARD_ADMIN_TOKENS is required when listening on 0.0.0.0:0"},
 		{"flag beats env", map[string]string{"SWITCHYARD_BUS": "sync"}, []string{"--bus", "fast"}, `SWITCHYARD_BUS "fast" is invalid`},
 		{"stray argument", nil, []string{"now"}, `unexpected arguments ["now"]`},
+		{"NATS URL that is not nats", map[string]string{"SWITCHYARD_BUS": "async", "SWITCHYARD_NATS_URL": "http://x:4222"}, nil, "SWITCHYARD_NATS_URL \"http://x:4222\" must be a nats://"},
+		{"NATS with the sync bus", map[string]string{"SWITCHYARD_NATS_URL": "nats://127.0.0.1:4222"}, nil, "SWITCHYARD_NATS_URL needs SWITCHYARD_BUS=async"},
 		{"DSN that is not postgres", map[string]string{"SWITCHYARD_FLAGS_DSN": "mysql://db/x"}, nil, "SWITCHYARD_FLAGS_DSN must be a postgres:// URL"},
 		{"DSN without a host", map[string]string{"SWITCHYARD_AUDIT_DSN": "postgres:///x"}, nil, "SWITCHYARD_AUDIT_DSN must be a postgres:// URL with a host"},
 	}

@@ -51,7 +51,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("audit module: %w", err)
 	}
-	eventBus, err := newEventBus(cfg.Bus, logger, append(eval.Handlers(), aud.Handlers()...))
+	eventBus, err := newEventBus(cfg, logger, append(eval.Handlers(), aud.Handlers()...))
 	if err != nil {
 		return err
 	}
@@ -199,42 +199,61 @@ func registerHealth(e *echo.Echo, ready *readiness, eval *evaluation.Module) {
 // eventBus is the deliverer of the configured mode plus its lifecycle.
 type eventBus struct {
 	bus.Deliverer
-	async *bus.Async
+	router router // nil in sync mode: handlers run inline, nothing to start
 }
 
-func newEventBus(mode string, logger *slog.Logger, handlers []bus.Handler) (*eventBus, error) {
-	if mode == busSync {
+// router is an asynchronous deliverer's lifecycle (bus.Async, bus.JetStream).
+type router interface {
+	Run(ctx context.Context) error
+	Running() <-chan struct{}
+	Close() error
+}
+
+// newEventBus builds the configured delivery: inline (sync), the in-process watermill
+// router (async), or NATS JetStream between processes (async with SWITCHYARD_NATS_URL).
+func newEventBus(cfg config, logger *slog.Logger, handlers []bus.Handler) (*eventBus, error) {
+	switch {
+	case cfg.Bus == busSync:
 		s, err := bus.NewSync(handlers...)
 		if err != nil {
 			return nil, err
 		}
 		return &eventBus{Deliverer: s}, nil
+	case cfg.NATSURL != "":
+		j, err := bus.NewJetStream(logger, bus.JetStreamOptions{
+			URL: cfg.NATSURL, Stream: flagsv1.Stream, Subjects: []string{flagsv1.StreamSubject},
+		}, handlers...)
+		if err != nil {
+			return nil, fmt.Errorf("NATS JetStream bus: %w", err)
+		}
+		return &eventBus{Deliverer: j, router: j}, nil
+	default:
+		a, err := bus.NewAsync(logger, bus.AsyncOptions{}, handlers...)
+		if err != nil {
+			return nil, err
+		}
+		return &eventBus{Deliverer: a, router: a}, nil
 	}
-	a, err := bus.NewAsync(logger, bus.AsyncOptions{}, handlers...)
-	if err != nil {
-		return nil, err
-	}
-	return &eventBus{Deliverer: a, async: a}, nil
 }
 
 func (b *eventBus) run(ctx context.Context) error {
-	if b.async == nil {
+	if b.router == nil {
 		<-ctx.Done()
 		return nil
 	}
 	go func() {
 		<-ctx.Done()
-		_ = b.async.Close()
+		_ = b.router.Close()
 	}()
-	return b.async.Run(context.WithoutCancel(ctx))
+	return b.router.Run(context.WithoutCancel(ctx))
 }
 
 func (b *eventBus) waitRunning(ctx context.Context) error {
-	if b.async == nil {
+	if b.router == nil {
 		return nil
 	}
 	select {
-	case <-b.async.Running():
+	case <-b.router.Running():
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
