@@ -6,7 +6,7 @@ BIN := bin/switchyard
 DATA_DIR ?= ./data
 export CGO_ENABLED ?= 0
 
-.PHONY: run build test test-unit test-race lint vet fmt-check tidy-check clean bench \
+.PHONY: run build test test-unit test-race test-integration lint vet fmt-check tidy-check clean bench \
 	pact-lib contracts contracts-consumer contracts-provider contracts-check pact-cli pact-publish can-i-deploy
 
 # Pact: pact-go v2 links libpact_ffi 0.4.x, which this pinned npm package ships (later
@@ -44,6 +44,11 @@ test: lint test-race contracts
 
 test-race:
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
+
+## test-integration: fault tests of the built binary on PostgreSQL (kill -9 mid-load, lost
+## database connections); build tag "integration", about a minute
+test-integration:
+	$(GO) test -tags integration -count=1 -v -timeout 5m ./e2e/...
 
 ## test-unit: every test without the race detector (no C compiler needed)
 test-unit:

@@ -332,6 +332,22 @@ func TestConcurrentFirstWritesInANewEnvironmentConflictCleanly(t *testing.T) {
 	})
 }
 
+// TestCommittedButUndeliverableSaysSo covers a delivery that fails before any consumer
+// ran (the outbox could not be read back, say): the answer still says the change is
+// committed, without naming consumers it never reached.
+func TestCommittedButUndeliverableSaysSo(t *testing.T) {
+	eachStore(t, func(t *testing.T, h *harness) {
+		h.dispatch.fail = errors.New("database unavailable")
+		rec := h.do(http.MethodPut, path, `{"state":"ENABLED","variants":{"on":true}}`)
+		p := decode[map[string]any](t, rec)
+		detail, _ := p["detail"].(string)
+		if rec.Code != http.StatusServiceUnavailable || p["committed"] != true ||
+			detail != "the change is committed at version 1, but its delivery could not be attempted yet; the outbox keeps it and will deliver it" {
+			t.Fatalf("%d %v", rec.Code, p)
+		}
+	})
+}
+
 func TestCommittedButNotVisibleIsToldTruthfully(t *testing.T) {
 	eachStore(t, func(t *testing.T, h *harness) {
 		h.dispatch.fail = errors.Join(&bus.HandlerError{Handler: "evaluation.flag-projection", Err: errors.New("disk full")})

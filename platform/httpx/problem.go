@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/switchyardhq/switchyard/platform/apperr"
+	"github.com/switchyardhq/switchyard/platform/storage"
 )
 
 // ProblemContentType is the media type of every error response.
@@ -46,11 +47,20 @@ var kinds = map[apperr.Kind]problemKind{
 	apperr.Internal:           {http.StatusInternalServerError, "internal", "Internal error"},
 }
 
-// ProblemFor turns any error into a Problem. Unclassified errors become a 500 whose
-// detail does not leak the cause.
+// DatabaseUnavailableDetail is the detail of the 503 a lost database connection answers.
+const DatabaseUnavailableDetail = "database unavailable; retry"
+
+// ProblemFor turns any error into a Problem. A lost or refused database connection
+// (storage.IsUnavailable), unclassified or classified Internal, is a 503 the caller may
+// retry; other unclassified errors become a 500 whose detail does not leak the cause.
 func ProblemFor(err error) Problem {
 	var ae *apperr.Error
-	if errors.As(err, &ae) {
+	classified := errors.As(err, &ae)
+	if (!classified || ae.Kind == apperr.Internal) && storage.IsUnavailable(err) {
+		k := kinds[apperr.Unavailable]
+		return Problem{Type: ProblemTypeBase + k.slug, Title: k.title, Status: k.status, Detail: DatabaseUnavailableDetail}
+	}
+	if classified {
 		k := kinds[ae.Kind]
 		detail := ae.Detail
 		if ae.Kind == apperr.Internal {

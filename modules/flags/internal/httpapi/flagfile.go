@@ -65,8 +65,7 @@ func (a *API) importFile(c echo.Context) error {
 			Type:   httpx.ProblemTypeBase + "committed-not-visible",
 			Title:  "Committed, not yet visible",
 			Status: http.StatusServiceUnavailable,
-			Detail: fmt.Sprintf("the import is committed (%d flag changes) but not yet visible to %s; the events stay in the outbox and will be delivered",
-				len(res.Plan.Changes), strings.Join(notVisible.Consumers, ", ")),
+			Detail: notVisibleDetail(fmt.Sprintf("the import is committed (%d flag changes)", len(res.Plan.Changes)), notVisible.Consumers),
 			Extensions: map[string]any{
 				"committed":        true,
 				"pendingConsumers": notVisible.Consumers,

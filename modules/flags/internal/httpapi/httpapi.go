@@ -168,8 +168,7 @@ func respond(c echo.Context, res app.Result, err error) error {
 			Type:   httpx.ProblemTypeBase + "committed-not-visible",
 			Title:  "Committed, not yet visible",
 			Status: http.StatusServiceUnavailable,
-			Detail: fmt.Sprintf("the change is committed at version %d but not yet visible to %s; it stays in the outbox and will be delivered",
-				res.Flag.Version, strings.Join(notVisible.Consumers, ", ")),
+			Detail: notVisibleDetail(fmt.Sprintf("the change is committed at version %d", res.Flag.Version), notVisible.Consumers),
 			Extensions: map[string]any{
 				"committed":        true,
 				"version":          res.Flag.Version,
@@ -187,6 +186,15 @@ func respond(c echo.Context, res app.Result, err error) error {
 		c.Response().Header().Set(echo.HeaderLocation, c.Request().URL.Path)
 	}
 	return c.JSON(status, toResponse(res.Flag))
+}
+
+// notVisibleDetail says what a committed-but-not-visible answer means: which consumers
+// have not applied what was committed, or that its delivery could not even be attempted.
+func notVisibleDetail(committed string, consumers []string) string {
+	if len(consumers) == 0 {
+		return committed + ", but its delivery could not be attempted yet; the outbox keeps it and will deliver it"
+	}
+	return committed + " but not yet visible to " + strings.Join(consumers, ", ") + "; the outbox keeps it and will deliver it"
 }
 
 func setETag(c echo.Context, version int64) {
