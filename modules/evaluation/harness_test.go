@@ -22,6 +22,7 @@ import (
 	"github.com/switchyardhq/switchyard/platform/bus"
 	"github.com/switchyardhq/switchyard/platform/httpx"
 	"github.com/switchyardhq/switchyard/platform/migrate/migratetest"
+	"github.com/switchyardhq/switchyard/platform/outbox"
 	"github.com/switchyardhq/switchyard/platform/storage"
 )
 
@@ -131,9 +132,7 @@ func eventMessage(tb testing.TB, ev flagsv1.FlagChanged) *message.Message {
 	if err != nil {
 		tb.Errorf("encode event: %v", err)
 	}
-	msg := message.NewMessage(ev.EventID, payload)
-	msg.Metadata.Set(flagsv1.MetadataEventType, ev.Type)
-	return msg
+	return outbox.NewMessage(ev.EventID, ev.Type, payload)
 }
 
 func (h *harness) mustDeliver(evs ...flagsv1.FlagChanged) {

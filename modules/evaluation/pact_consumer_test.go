@@ -13,7 +13,6 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/labstack/echo/v4"
 	"github.com/pact-foundation/pact-go/v2/matchers"
 	pactmessage "github.com/pact-foundation/pact-go/v2/message/v4"
@@ -25,6 +24,7 @@ import (
 	"github.com/switchyardhq/switchyard/platform/bus"
 	"github.com/switchyardhq/switchyard/platform/httpx"
 	"github.com/switchyardhq/switchyard/platform/migrate/migratetest"
+	"github.com/switchyardhq/switchyard/platform/outbox"
 )
 
 // Provider states and message descriptions of the flag-event pacts. The audit consumer
@@ -229,8 +229,7 @@ func (c *eventsPactEvaluation) deliver(t *testing.T, payload []byte) error {
 	if err := json.Unmarshal(payload, &head); err != nil {
 		return fmt.Errorf("message is not a JSON object: %w: %s", err, payload)
 	}
-	msg := message.NewMessage(head.EventID, payload)
-	msg.Metadata.Set(flagsv1.MetadataEventType, head.Type)
+	msg := outbox.NewMessage(head.EventID, head.Type, payload)
 	msg.SetContext(t.Context())
 	return c.handler.Handle(msg)
 }

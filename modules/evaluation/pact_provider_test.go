@@ -19,7 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
 	"github.com/pact-foundation/pact-go/v2/models"
 	"github.com/pact-foundation/pact-go/v2/provider"
@@ -32,6 +31,7 @@ import (
 	"github.com/switchyardhq/switchyard/platform/bus"
 	"github.com/switchyardhq/switchyard/platform/httpx"
 	"github.com/switchyardhq/switchyard/platform/migrate/migratetest"
+	"github.com/switchyardhq/switchyard/platform/outbox"
 )
 
 // ofrepPactEnvironment is the environment the module serves OFREP from, and the one the
@@ -222,9 +222,7 @@ func (p *ofrepPactProvider) deliver(ev flagsv1.FlagChanged) error {
 	if err != nil {
 		return fmt.Errorf("encode %s of %s: %w", ev.Type, ev.FlagKey, err)
 	}
-	msg := message.NewMessage(ev.EventID, payload)
-	msg.Metadata.Set(flagsv1.MetadataEventType, ev.Type)
-	if err := p.handler.Handle(msg); err != nil {
+	if err := p.handler.Handle(outbox.NewMessage(ev.EventID, ev.Type, payload)); err != nil {
 		return fmt.Errorf("project %s of %s v%d: %w", ev.Type, ev.FlagKey, ev.Version, err)
 	}
 	return nil

@@ -65,6 +65,18 @@ func (o RelayOptions) withDefaults() RelayOptions {
 	return o
 }
 
+// MetadataEventType is the message metadata key that carries an event's type, so that a
+// consumer can route without decoding the payload.
+const MetadataEventType = "event_type"
+
+// NewMessage is an event as the relay hands it to the bus: the event id is the message
+// UUID (consumers deduplicate on it) and the event type is in the metadata.
+func NewMessage(eventID, eventType string, payload []byte) *message.Message {
+	msg := message.NewMessage(eventID, payload)
+	msg.Metadata.Set(MetadataEventType, eventType)
+	return msg
+}
+
 // Relay delivers a module's outbox rows to the bus.
 type Relay struct {
 	db     *sqlx.DB
@@ -161,8 +173,7 @@ func (r *Relay) DeliverDue(ctx context.Context) (int, error) {
 }
 
 func (r *Relay) deliver(ctx context.Context, row row) error {
-	msg := message.NewMessage(row.EventID, []byte(row.Payload))
-	msg.Metadata.Set("event_type", row.EventType)
+	msg := NewMessage(row.EventID, row.EventType, []byte(row.Payload))
 	// A client that hangs up must not cut a delivery short halfway through its handlers.
 	dctx := context.WithoutCancel(ctx)
 	msg.SetContext(dctx)
