@@ -45,8 +45,8 @@ test: lint test-race contracts
 test-race:
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
 
-## test-integration: fault tests of the built binary on PostgreSQL (kill -9 mid-load, lost
-## database connections); build tag "integration", about a minute
+## test-integration: fault tests of the built binary on PostgreSQL and NATS (kill -9 mid-load, lost
+## database connections, NATS down 20 s, redelivered events); build tag "integration", about 90 s
 test-integration:
 	$(GO) test -tags integration -count=1 -v -timeout 5m ./e2e/...
 

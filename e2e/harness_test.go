@@ -117,7 +117,10 @@ var listeningLine = regexp.MustCompile(`listening on (http://\S+)`)
 
 // start runs bin serve with every module on dsn and the sync bus, on a free loopback
 // port, and waits until /readyz answers 200. The process is killed when the test ends.
-func start(t *testing.T, bin, dsn string) *process {
+// start runs the binary on dsn with the sync bus; extra NAME=value settings come after
+// the harness's own, so they win (exec keeps the last value of a duplicated key):
+// SWITCHYARD_BUS=async and SWITCHYARD_NATS_URL, for instance.
+func start(t *testing.T, bin, dsn string, extra ...string) *process {
 	t.Helper()
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(),
@@ -130,6 +133,7 @@ func start(t *testing.T, bin, dsn string) *process {
 		"SWITCHYARD_EVALUATION_DSN="+dsn,
 		"SWITCHYARD_AUDIT_DSN="+dsn,
 	)
+	cmd.Env = append(cmd.Env, extra...)
 	p := &process{t: t, cmd: cmd, logs: &lockedBuffer{}, exited: make(chan struct{}),
 		client: &http.Client{Timeout: 10 * time.Second}}
 	cmd.Stderr = p.logs
