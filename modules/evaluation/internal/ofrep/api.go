@@ -25,6 +25,7 @@ type API struct {
 	environment string
 	now         func() time.Time
 	notReady    []byte
+	buffers     bufferPool
 }
 
 // New returns the API evaluating in environment; now is the clock $flagd.timestamp reads.
@@ -52,11 +53,11 @@ func (a *API) evaluateFlag(c echo.Context) error {
 	if !loaded {
 		return a.unavailable(c)
 	}
-	body, err := readBody(c)
+	body, err := a.readBody(c)
 	if err != nil {
 		return err
 	}
-	defer putBuffer(body)
+	defer a.buffers.put(body)
 
 	evalCtx, rerr := parseContext(body.Bytes())
 	if rerr != nil {

@@ -28,11 +28,11 @@ func (a *API) evaluateFlags(c echo.Context) error {
 	if !loaded {
 		return a.unavailable(c)
 	}
-	body, err := readBody(c)
+	body, err := a.readBody(c)
 	if err != nil {
 		return err
 	}
-	defer putBuffer(body)
+	defer a.buffers.put(body)
 
 	evalCtx, rerr := parseContext(body.Bytes())
 	if rerr != nil {
@@ -48,8 +48,8 @@ func (a *API) evaluateFlags(c echo.Context) error {
 
 	flags := snap.Flags()
 	req := snapshot.NewRequest(evalCtx, a.now())
-	out := getBuffer()
-	defer putBuffer(out)
+	out := a.buffers.get()
+	defer a.buffers.put(out)
 	out.WriteString(`{"flags":[`)
 	for i, flag := range flags {
 		if i > 0 {

@@ -18,28 +18,33 @@ import (
 // maxPooledBuffer keeps the odd large request from pinning a large buffer in the pool.
 const maxPooledBuffer = 64 << 10
 
-var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-func getBuffer() *bytes.Buffer {
-	buf := buffers.Get().(*bytes.Buffer)
-	buf.Reset()
-	return buf
+// bufferPool recycles request and response buffers across requests of one API.
+type bufferPool struct {
+	pool sync.Pool
 }
 
-func putBuffer(buf *bytes.Buffer) {
+func (p *bufferPool) get() *bytes.Buffer {
+	if buf, ok := p.pool.Get().(*bytes.Buffer); ok {
+		buf.Reset()
+		return buf
+	}
+	return new(bytes.Buffer)
+}
+
+func (p *bufferPool) put(buf *bytes.Buffer) {
 	if buf.Cap() <= maxPooledBuffer {
-		buffers.Put(buf)
+		p.pool.Put(buf)
 	}
 }
 
-// readBody reads the request body into a pooled buffer (release it with putBuffer). An
+// readBody reads the request body into a pooled buffer (release it with a.buffers.put). An
 // empty body is allowed: OFREP treats it as an empty context. A body over the limit is
 // a 413 problem, as everywhere else in Switchyard.
-func readBody(c echo.Context) (*bytes.Buffer, error) {
-	buf := getBuffer()
+func (a *API) readBody(c echo.Context) (*bytes.Buffer, error) {
+	buf := a.buffers.get()
 	_, err := buf.ReadFrom(io.LimitReader(c.Request().Body, httpx.MaxBodyBytes+1))
 	if err != nil {
-		putBuffer(buf)
+		a.buffers.put(buf)
 		var he *echo.HTTPError
 		if errors.As(err, &he) {
 			return nil, he // echo's body limit: 413
@@ -47,7 +52,7 @@ func readBody(c echo.Context) (*bytes.Buffer, error) {
 		return nil, apperr.New(apperr.Invalid, "read request body: %v", err)
 	}
 	if buf.Len() > httpx.MaxBodyBytes {
-		putBuffer(buf)
+		a.buffers.put(buf)
 		return nil, echo.ErrStatusRequestEntityTooLarge
 	}
 	return buf, nil
