@@ -272,9 +272,12 @@ func TestJetStreamSurvivesANATSOutage(t *testing.T) {
 	eventually(t, 15*time.Second, "Deliver succeeds after NATS is back", func() bool {
 		return j.Deliver(context.Background(), flagsv1.Topic, message.NewMessage("during", []byte("x"))) == nil
 	})
-	eventually(t, 15*time.Second, "the consumer resumed and processed the event", func() bool { return c.count("during") == 1 })
-	if n := c.count("before"); n != 1 {
-		t.Fatalf("event before the outage processed %d times, want once", n)
+	// A SIGKILLed server can lose an ack it had not persisted, and then redelivers: the
+	// transport is at least once (consumers' inboxes make the effect once), so a handler
+	// may see an event again, never not at all.
+	eventually(t, 15*time.Second, "the consumer resumed and processed the event", func() bool { return c.count("during") >= 1 })
+	if n := c.count("before"); n < 1 {
+		t.Fatalf("event before the outage was lost (processed %d times)", n)
 	}
 }
 
