@@ -6,7 +6,7 @@ BIN := bin/switchyard
 DATA_DIR ?= ./data
 export CGO_ENABLED ?= 0
 
-.PHONY: run build test test-unit test-race test-integration lint vet fmt-check tidy-check clean bench \
+.PHONY: run build build-command build-read test test-unit test-race test-tags test-integration lint vet fmt-check tidy-check clean bench \
 	pact-lib contracts contracts-consumer contracts-provider contracts-check pact-cli pact-publish can-i-deploy
 
 # Pact: pact-go v2 links libpact_ffi 0.4.x, which this pinned npm package ships (later
@@ -39,8 +39,23 @@ bench: build
 	$(GO) build -trimpath -o bin/switchyard-bench ./cmd/switchyard-bench
 	./bin/switchyard-bench -server ./$(BIN) $(BENCH_FLAGS)
 
-## test: lint, every test with the race detector (needs cgo for -race), then the contracts
-test: lint test-race contracts
+## build-command / build-read: the split deploy's two images, from the same code
+## (-tags command links flags + audit; -tags read links evaluation)
+build-command:
+	$(GO) build -trimpath -tags command -o bin/switchyard-command ./cmd/switchyard
+
+build-read:
+	$(GO) build -trimpath -tags read -o bin/switchyard-read ./cmd/switchyard
+
+## test-tags: every tag set builds, vets and passes its tests (an untested tag set rots)
+test-tags:
+	@for tags in command read; do \
+	  echo "== tags $$tags"; \
+	  $(GO) build -tags $$tags ./... && $(GO) vet -tags $$tags ./cmd/... && $(GO) test -tags $$tags -count=1 ./cmd/... || exit 1; \
+	done
+
+## test: lint, every test with the race detector (needs cgo for -race), every tag set, then the contracts
+test: lint test-race test-tags contracts
 
 test-race:
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./...

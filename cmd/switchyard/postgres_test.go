@@ -1,3 +1,5 @@
+//go:build !command && !read
+
 package main
 
 import (

@@ -16,9 +16,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/switchyardhq/switchyard/contracts/flagsv1"
-	"github.com/switchyardhq/switchyard/modules/audit"
-	"github.com/switchyardhq/switchyard/modules/evaluation"
-	"github.com/switchyardhq/switchyard/modules/flags"
 	"github.com/switchyardhq/switchyard/platform/bus"
 	"github.com/switchyardhq/switchyard/platform/httpx"
 	"github.com/switchyardhq/switchyard/platform/outbox"
@@ -43,38 +40,51 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}()
 
 	adminAuth := httpx.RequireBearer(cfg.AdminTokens)
-	eval, err := evaluation.New(evaluation.Deps{DB: st.evaluation, Logger: logger, DefaultEnvironment: cfg.Environment})
+	deps := moduleDeps{cfg: cfg, logger: logger, adminAuth: adminAuth}
+	eval, err := newEvaluation(st.evaluation, deps)
 	if err != nil {
 		return fmt.Errorf("evaluation module: %w", err)
 	}
-	aud, err := audit.New(audit.Deps{DB: st.audit, Logger: logger, AdminAuth: adminAuth})
+	aud, err := newAudit(st.audit, deps)
 	if err != nil {
 		return fmt.Errorf("audit module: %w", err)
 	}
-	eventBus, err := newEventBus(cfg, logger, append(eval.Handlers(), aud.Handlers()...))
+	var handlers []bus.Handler
+	for _, m := range []interface{ Handlers() []bus.Handler }{eval, aud} {
+		if m != nil {
+			handlers = append(handlers, m.Handlers()...)
+		}
+	}
+	if err := checkDelivery(cfg, handlers); err != nil {
+		return err
+	}
+	eventBus, err := newEventBus(cfg, logger, handlers)
 	if err != nil {
 		return err
 	}
-	if !eventBus.Consumes(flagsv1.Topic) {
-		return fmt.Errorf("bus %s: nothing in this binary consumes %s, which the flags module publishes", cfg.Bus, flagsv1.Topic)
-	}
-	relay := outbox.NewRelay(st.flags, eventBus, logger, outbox.RelayOptions{})
-	fl, err := flags.New(flags.Deps{
-		DB: st.flags, Logger: logger, AdminAuth: adminAuth,
-		Dispatcher: outbox.NewDispatcher(relay, cfg.Bus == busSync),
-	})
-	if err != nil {
-		return fmt.Errorf("flags module: %w", err)
+	var relay *outbox.Relay
+	var fl commandModule
+	if flagsLinked {
+		relay = outbox.NewRelay(st.flags, eventBus, logger, outbox.RelayOptions{})
+		if fl, err = newFlags(st.flags, deps, outbox.NewDispatcher(relay, cfg.Bus == busSync)); err != nil {
+			return fmt.Errorf("flags module: %w", err)
+		}
 	}
 
 	ready := &readiness{}
 	e := httpx.NewEcho(logger)
 	registerHealth(e, ready, eval)
 	root := e.Group("")
-	fl.Routes(root)
-	eval.Routes(root)
-	aud.Routes(root)
-	relay.Routes(root, adminAuth) // the flags module's outbox: GET/POST /api/v1/admin/outbox...
+	if fl != nil {
+		fl.Routes(root)
+		relay.Routes(root, adminAuth) // the flags module's outbox: GET/POST /api/v1/admin/outbox...
+	}
+	if eval != nil {
+		eval.Routes(root)
+	}
+	if aud != nil {
+		aud.Routes(root)
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -94,12 +104,16 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if err := eventBus.waitRunning(ctx); err != nil {
 		return errors.Join(err, shutdown(srv, workers, cfg.ShutdownTimeout, stopBus))
 	}
-	if err := eval.Start(ctx); err != nil {
-		return errors.Join(fmt.Errorf("start evaluation: %w", err), shutdown(srv, workers, cfg.ShutdownTimeout, stopBus))
+	if eval != nil {
+		if err := eval.Start(ctx); err != nil {
+			return errors.Join(fmt.Errorf("start evaluation: %w", err), shutdown(srv, workers, cfg.ShutdownTimeout, stopBus))
+		}
 	}
-	stopRelay := workers.start("outbox-relay", relay.Run)
-	var stopFollow stopFunc
-	if cfg.DSNs["evaluation"] != "" {
+	var stopRelay, stopFollow stopFunc
+	if relay != nil {
+		stopRelay = workers.start("outbox-relay", relay.Run)
+	}
+	if eval != nil && cfg.DSNs["evaluation"] != "" {
 		// A PostgreSQL store can be shared by several replicas: each follows the events
 		// the others applied. A private SQLite file has no one else to follow.
 		stopFollow = workers.start("evaluation-follow", func(ctx context.Context) error { return eval.Follow(ctx, time.Second) })
@@ -138,8 +152,8 @@ func shutdown(srv *http.Server, w *workers, timeout time.Duration, stops ...stop
 	return errors.Join(append(errs, w.wait(ctx))...)
 }
 
-func seed(ctx context.Context, cfg config, fl *flags.Module, logger *slog.Logger) error {
-	if cfg.SeedFile == "" {
+func seed(ctx context.Context, cfg config, fl commandModule, logger *slog.Logger) error {
+	if cfg.SeedFile == "" || fl == nil {
 		return nil
 	}
 	data, err := os.ReadFile(cfg.SeedFile)
@@ -152,6 +166,29 @@ func seed(ctx context.Context, cfg config, fl *flags.Module, logger *slog.Logger
 	}
 	if n > 0 {
 		logger.Info("seeded flags", "environment", cfg.Environment, "count", n, "file", cfg.SeedFile)
+	}
+	return nil
+}
+
+// checkDelivery refuses a setup in which an event could reach no consumer. A binary that
+// links only one side exchanges events with the other side's pods, which needs a broker;
+// and the sync bus delivers in process, so it needs every consumer in this binary.
+func checkDelivery(cfg config, handlers []bus.Handler) error {
+	if !(flagsLinked && evaluationLinked && auditLinked) && cfg.NATSURL == "" {
+		return fmt.Errorf("this binary links only %v: its events travel between the command and read pods, "+
+			"so set SWITCHYARD_BUS=async and SWITCHYARD_NATS_URL (the synchronous HTTP push to read pods is not built yet)", linkedNames())
+	}
+	if !flagsLinked || cfg.Bus != busSync {
+		return nil
+	}
+	have := map[string]bool{}
+	for _, h := range handlers {
+		have[h.Name] = true
+	}
+	for _, consumer := range []string{flagsv1.ConsumerEvaluationProjection, flagsv1.ConsumerAuditTimeline} {
+		if !have[consumer] {
+			return fmt.Errorf("SWITCHYARD_BUS=sync needs every consumer of %s in this binary, and %s is not: use SWITCHYARD_BUS=async with SWITCHYARD_NATS_URL", flagsv1.Topic, consumer)
+		}
 	}
 	return nil
 }
@@ -174,13 +211,15 @@ func (r *readiness) get() bool {
 	return r.ready
 }
 
-func registerHealth(e *echo.Echo, ready *readiness, eval *evaluation.Module) {
+func registerHealth(e *echo.Echo, ready *readiness, eval readModule) {
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})
 	e.GET("/readyz", func(c echo.Context) error {
 		var reasons []string
-		if err := eval.Ready(); err != nil {
+		if eval == nil {
+			// a binary without the read side has no snapshots to wait for
+		} else if err := eval.Ready(); err != nil {
 			reasons = append(reasons, "evaluation: "+err.Error())
 		}
 		if !ready.get() {

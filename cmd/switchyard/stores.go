@@ -31,6 +31,9 @@ func openStores(ctx context.Context, cfg config, logger *slog.Logger) (*stores, 
 	versions := make(map[string]int64)
 	dbs := s.byModule()
 	for _, module := range migrations.Modules() {
+		if !linked(module) {
+			continue
+		}
 		target := cfg.DSNs[module]
 		if target == "" {
 			target = filepath.Join(cfg.DataDir, module+".db")
@@ -65,7 +68,9 @@ func migrateAll(ctx context.Context, cfg config, stdout, stderr io.Writer) error
 		return err
 	}
 	for _, module := range migrations.Modules() {
-		fmt.Fprintf(stdout, "%s: schema version %d\n", module, versions[module])
+		if linked(module) {
+			fmt.Fprintf(stdout, "%s: schema version %d\n", module, versions[module])
+		}
 	}
 	return s.Close()
 }
