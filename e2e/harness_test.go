@@ -41,7 +41,14 @@ func report(t *testing.T, format string, args ...any) {
 // binary returns BIN, or builds ./cmd/switchyard into the test's temporary directory.
 func binary(t *testing.T) string {
 	t.Helper()
-	if bin := os.Getenv("BIN"); bin != "" {
+	return binaryWithTags(t, "")
+}
+
+// binaryWithTags builds ./cmd/switchyard with build tags ("command", "read"); without
+// tags it is the monolith, for which BIN, when set, is used instead.
+func binaryWithTags(t *testing.T, tags string) string {
+	t.Helper()
+	if bin := os.Getenv("BIN"); bin != "" && tags == "" {
 		abs, err := filepath.Abs(bin)
 		if err != nil {
 			t.Fatal(err)
@@ -49,7 +56,7 @@ func binary(t *testing.T) string {
 		return abs
 	}
 	out := filepath.Join(t.TempDir(), "switchyard")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "../cmd/switchyard")
+	cmd := exec.Command("go", "build", "-trimpath", "-tags", tags, "-o", out, "../cmd/switchyard")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, b)
