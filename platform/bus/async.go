@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
@@ -41,8 +40,8 @@ func (o AsyncOptions) withDefaults() AsyncOptions {
 
 // Async delivers through a watermill router over an in-process GoChannel.
 type Async struct {
-	pubsub  *gochannel.GoChannel
-	router  *message.Router
+	pubsub *gochannel.GoChannel
+	routed
 	poison  *poisonRecorder
 	topics  map[string]bool
 	closing atomic.Bool
@@ -55,33 +54,22 @@ func NewAsync(logger *slog.Logger, opts AsyncOptions, handlers ...Handler) (*Asy
 		return nil, err
 	}
 	opts = opts.withDefaults()
-	// Watermill narrates every subscriber start and stop at INFO; that is debugging detail.
-	wlog := watermill.NewSlogLoggerWithLevelMapping(logger.With("component", "bus"),
-		map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
+	wlog := watermillLogger(logger)
 	pubsub := gochannel.NewGoChannel(gochannel.Config{
 		// The outbox relay waits for every subscriber's ack, so that a row is marked
 		// delivered only after its handlers ran (or gave up into the poison queue).
 		BlockPublishUntilSubscriberAck: true,
 	}, wlog)
-	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: opts.CloseTimeout}, wlog)
-	if err != nil {
-		return nil, fmt.Errorf("bus: new router: %w", err)
-	}
 	poison := &poisonRecorder{failures: make(map[string][]error)}
 	poisonMW, err := middleware.PoisonQueue(poison, PoisonTopic)
 	if err != nil {
 		return nil, fmt.Errorf("bus: poison queue: %w", err)
 	}
-	router.AddMiddleware(
-		poisonMW, // outermost: what still fails after retries is poisoned, then acked
-		middleware.Retry{
-			MaxRetries:      opts.MaxRetries,
-			InitialInterval: opts.InitialInterval,
-			Multiplier:      2,
-			Logger:          wlog,
-		}.Middleware,
-		middleware.Recoverer, // innermost: a panic becomes an error that is retried
-	)
+	// The poison queue is outermost: what still fails after the retries is poisoned, then acked.
+	router, err := newRouter(wlog, retryPolicy{opts.MaxRetries, opts.InitialInterval, opts.CloseTimeout}, poisonMW)
+	if err != nil {
+		return nil, err
+	}
 	topics := make(map[string]bool)
 	for topic, hs := range byTopic {
 		topics[topic] = true
@@ -89,19 +77,8 @@ func NewAsync(logger *slog.Logger, opts AsyncOptions, handlers ...Handler) (*Asy
 			router.AddConsumerHandler(h.Name, topic, pubsub, h.Handle)
 		}
 	}
-	return &Async{pubsub: pubsub, router: router, poison: poison, topics: topics}, nil
+	return &Async{routed: routed{router}, pubsub: pubsub, poison: poison, topics: topics}, nil
 }
-
-// Run runs the router until ctx is done or Close is called.
-func (a *Async) Run(ctx context.Context) error {
-	if err := a.router.Run(ctx); err != nil {
-		return fmt.Errorf("bus: router: %w", err)
-	}
-	return nil
-}
-
-// Running is closed once every handler is subscribed.
-func (a *Async) Running() <-chan struct{} { return a.router.Running() }
 
 // Close stops the router, waiting for running handlers, then the pub/sub.
 func (a *Async) Close() error {

@@ -12,7 +12,6 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	wnats "github.com/ThreeDotsLabs/watermill-nats/v2/pkg/nats"
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/nats-io/nats.go"
 )
 
@@ -104,7 +103,7 @@ type JetStream struct {
 	pubConn  *nats.Conn
 	js       nats.JetStreamContext
 	subConns []*nats.Conn
-	router   *message.Router
+	routed
 	subjects []string
 }
 
@@ -165,21 +164,11 @@ func NewJetStream(logger *slog.Logger, opts JetStreamOptions, handlers ...Handle
 		return nil, err
 	}
 
-	wlog := watermill.NewSlogLoggerWithLevelMapping(logger.With("component", "bus", "bus", "jetstream"),
-		map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
-	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: opts.CloseTimeout}, wlog)
+	wlog := watermillLogger(logger, "bus", "jetstream")
+	router, err := newRouter(wlog, retryPolicy{opts.MaxRetries, opts.InitialInterval, opts.CloseTimeout})
 	if err != nil {
-		return nil, fmt.Errorf("bus: new router: %w", err)
+		return nil, err
 	}
-	router.AddMiddleware(
-		middleware.Retry{
-			MaxRetries:      opts.MaxRetries,
-			InitialInterval: opts.InitialInterval,
-			Multiplier:      2,
-			Logger:          wlog,
-		}.Middleware,
-		middleware.Recoverer, // innermost: a panic becomes an error that is retried
-	)
 	for _, h := range handlers {
 		sub, err := j.subscriber(h, wlog)
 		if err != nil {
@@ -187,7 +176,7 @@ func NewJetStream(logger *slog.Logger, opts JetStreamOptions, handlers ...Handle
 		}
 		router.AddConsumerHandler(h.Name, h.Topic, sub, h.Handle)
 	}
-	j.router = router
+	j.routed = routed{router}
 	ok = true
 	return j, nil
 }
@@ -280,17 +269,6 @@ func (j *JetStream) subscriber(h Handler, wlog watermill.LoggerAdapter) (*wnats.
 	}
 	return sub, nil
 }
-
-// Run consumes until ctx is done or Close is called.
-func (j *JetStream) Run(ctx context.Context) error {
-	if err := j.router.Run(ctx); err != nil {
-		return fmt.Errorf("bus: router: %w", err)
-	}
-	return nil
-}
-
-// Running is closed once every handler is subscribed.
-func (j *JetStream) Running() <-chan struct{} { return j.router.Running() }
 
 // Close stops consuming, waiting for running handlers, then closes the connections.
 func (j *JetStream) Close() error {
