@@ -5,7 +5,6 @@ package e2e
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -25,7 +24,6 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 
 	"github.com/switchyardhq/switchyard/platform/migrate/migratetest"
-	"github.com/switchyardhq/switchyard/platform/storage"
 )
 
 const adminToken = "e2e-admin-token-000000000001"
@@ -68,29 +66,7 @@ func binaryWithTags(t *testing.T, tags string) string {
 // the test ends, and returns its name, its DSN and an admin connection to the server.
 func database(t *testing.T) (name, dsn string, admin *sql.DB) {
 	t.Helper()
-	migratetest.RequireDialect(t, storage.Postgres)
-	admin, err := sql.Open("pgx", migratetest.PostgresDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	name = fmt.Sprintf("switchyard_fault_%d", time.Now().UnixNano())
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+name); err != nil {
-		t.Fatalf("create test database: %v", err)
-	}
-	t.Cleanup(func() {
-		defer admin.Close()
-		if _, err := admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`); err != nil {
-			t.Logf("drop test database %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(migratetest.PostgresDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return name, u.String(), admin
+	return migratetest.Database(t)
 }
 
 // process is one `switchyard serve` child process.

@@ -3,44 +3,17 @@
 package main
 
 import (
-	"context"
-	"database/sql"
-	"fmt"
-	"net/url"
 	"testing"
-	"time"
 
 	"github.com/switchyardhq/switchyard/platform/migrate/migratetest"
-	"github.com/switchyardhq/switchyard/platform/storage"
 )
 
 // postgresDatabase creates a fresh database on the test server and returns its DSN; it is
 // dropped when the test ends (after the server using it stopped).
 func postgresDatabase(t *testing.T) string {
 	t.Helper()
-	migratetest.RequireDialect(t, storage.Postgres)
-	admin, err := sql.Open("pgx", migratetest.PostgresDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := fmt.Sprintf("switchyard_e2e_%d", time.Now().UnixNano())
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+name); err != nil {
-		t.Fatalf("create test database: %v", err)
-	}
-	t.Cleanup(func() {
-		defer admin.Close()
-		if _, err := admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`); err != nil {
-			t.Logf("drop test database %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(migratetest.PostgresDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
+	_, dsn, _ := migratetest.Database(t)
+	return dsn
 }
 
 // TestWalkthroughOnPostgres is README's walk-through with every module on PostgreSQL

@@ -8,7 +8,9 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -114,4 +116,37 @@ func dropSchema(tb testing.TB, schema string) {
 	if _, err := db.ExecContext(ctx, `DROP SCHEMA IF EXISTS `+schema+` CASCADE`); err != nil {
 		tb.Logf("drop test schema %s: %v", schema, err)
 	}
+}
+
+// Database creates a fresh PostgreSQL database on the test server for a whole service
+// (a schema per module inside it), dropped with its connections forced out when the test
+// ends. It returns the database's name and DSN, and an admin connection to the server
+// (closed at the end) for tests that act on the server itself. Like Each, it skips, or
+// fails in CI, when PostgreSQL is unreachable.
+func Database(tb testing.TB) (name, dsn string, admin *sql.DB) {
+	tb.Helper()
+	RequireDialect(tb, storage.Postgres)
+	admin, err := sql.Open("pgx", PostgresDSN())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	name = fmt.Sprintf("switchyard_test_%d", time.Now().UnixNano())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+name); err != nil {
+		_ = admin.Close()
+		tb.Fatalf("create test database: %v", err)
+	}
+	tb.Cleanup(func() {
+		defer admin.Close()
+		if _, err := admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`); err != nil {
+			tb.Logf("drop test database %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(PostgresDSN())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	u.Path = "/" + name
+	return name, u.String(), admin
 }
