@@ -213,6 +213,15 @@ func (c *compiler) subs(args []any, at argPath) ([]node, error) {
 	return out, nil
 }
 
+// subsOf checks that an operation has lo to hi arguments (hi < 0: no upper bound) and
+// compiles them.
+func (c *compiler) subsOf(args []any, at argPath, lo, hi int) ([]node, error) {
+	if err := arity(args, at, lo, hi); err != nil {
+		return nil, err
+	}
+	return c.subs(args, at)
+}
+
 func arity(args []any, at argPath, lo, hi int) error {
 	n := len(args)
 	if n >= lo && (hi < 0 || n <= hi) {

@@ -8,10 +8,7 @@ type eqNode struct {
 
 func compileEq(strict, negate bool) operator {
 	return func(c *compiler, args []any, at argPath) (node, error) {
-		if err := arity(args, at, 2, 2); err != nil {
-			return nil, err
-		}
-		ns, err := c.subs(args, at)
+		ns, err := c.subsOf(args, at, 2, 2)
 		if err != nil {
 			return nil, err
 		}
@@ -39,10 +36,7 @@ func compileCmp(op string) operator {
 		if op == "<" || op == "<=" {
 			hi = 3
 		}
-		if err := arity(args, at, 2, hi); err != nil {
-			return nil, err
-		}
-		ns, err := c.subs(args, at)
+		ns, err := c.subsOf(args, at, 2, hi)
 		if err != nil {
 			return nil, err
 		}

@@ -200,10 +200,7 @@ func missingKeys(e *env, keys []any) []any {
 type missingSomeNode struct{ need, keys node }
 
 func compileMissingSome(c *compiler, args []any, at argPath) (node, error) {
-	if err := arity(args, at, 2, 2); err != nil {
-		return nil, err
-	}
-	ns, err := c.subs(args, at)
+	ns, err := c.subsOf(args, at, 2, 2)
 	if err != nil {
 		return nil, err
 	}
@@ -257,10 +254,7 @@ type logicNode struct {
 
 func compileLogic(and bool) operator {
 	return func(c *compiler, args []any, at argPath) (node, error) {
-		if err := arity(args, at, 1, -1); err != nil {
-			return nil, err
-		}
-		ns, err := c.subs(args, at)
+		ns, err := c.subsOf(args, at, 1, -1)
 		if err != nil {
 			return nil, err
 		}

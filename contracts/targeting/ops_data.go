@@ -17,10 +17,7 @@ type inNode struct {
 }
 
 func compileIn(c *compiler, args []any, at argPath) (node, error) {
-	if err := arity(args, at, 2, 2); err != nil {
-		return nil, err
-	}
-	ns, err := c.subs(args, at)
+	ns, err := c.subsOf(args, at, 2, 2)
 	if err != nil {
 		return nil, err
 	}
@@ -93,10 +90,7 @@ func (n *catNode) eval(e *env) value {
 type substrNode struct{ src, start, length node }
 
 func compileSubstr(c *compiler, args []any, at argPath) (node, error) {
-	if err := arity(args, at, 2, 3); err != nil {
-		return nil, err
-	}
-	ns, err := c.subs(args, at)
+	ns, err := c.subsOf(args, at, 2, 3)
 	if err != nil {
 		return nil, err
 	}
@@ -178,10 +172,7 @@ type arithNode struct {
 
 func compileArith(op byte, lo, hi int) operator {
 	return func(c *compiler, args []any, at argPath) (node, error) {
-		if err := arity(args, at, lo, hi); err != nil {
-			return nil, err
-		}
-		ns, err := c.subs(args, at)
+		ns, err := c.subsOf(args, at, lo, hi)
 		if err != nil {
 			return nil, err
 		}
@@ -225,10 +216,7 @@ type minMaxNode struct {
 
 func compileMinMax(isMax bool) operator {
 	return func(c *compiler, args []any, at argPath) (node, error) {
-		if err := arity(args, at, 1, -1); err != nil {
-			return nil, err
-		}
-		ns, err := c.subs(args, at)
+		ns, err := c.subsOf(args, at, 1, -1)
 		if err != nil {
 			return nil, err
 		}

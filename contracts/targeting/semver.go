@@ -218,10 +218,7 @@ type semVerNode struct {
 }
 
 func compileSemVer(c *compiler, args []any, at argPath) (node, error) {
-	if err := arity(args, at, 3, 3); err != nil {
-		return nil, err
-	}
-	ns, err := c.subs(args, at)
+	ns, err := c.subsOf(args, at, 3, 3)
 	if err != nil {
 		return nil, err
 	}

@@ -11,10 +11,7 @@ type strCmpNode struct {
 
 func compileStrCmp(prefix bool) operator {
 	return func(c *compiler, args []any, at argPath) (node, error) {
-		if err := arity(args, at, 2, 2); err != nil {
-			return nil, err
-		}
-		ns, err := c.subs(args, at)
+		ns, err := c.subsOf(args, at, 2, 2)
 		if err != nil {
 			return nil, err
 		}

@@ -125,17 +125,7 @@ func truthy(v value) bool {
 // each other and compared to scalars through their string form.
 func looseEq(a, b value) bool {
 	if a.k == b.k {
-		switch a.k {
-		case kNull:
-			return true
-		case kBool:
-			return a.flag() == b.flag()
-		case kNum:
-			return a.n == b.n
-		case kStr:
-			return a.s == b.s
-		}
-		return false
+		return strictEq(a, b) // between values of one type, == is ===
 	}
 	if a.k == kNull || b.k == kNull {
 		return false
