@@ -21,9 +21,9 @@ import (
 	"github.com/switchyardhq/switchyard/migrations"
 	"github.com/switchyardhq/switchyard/modules/audit"
 	"github.com/switchyardhq/switchyard/platform/bus"
+	"github.com/switchyardhq/switchyard/platform/bus/bustest"
 	"github.com/switchyardhq/switchyard/platform/httpx"
 	"github.com/switchyardhq/switchyard/platform/migrate/migratetest"
-	"github.com/switchyardhq/switchyard/platform/outbox"
 )
 
 // Provider states and message descriptions of the flag-event pacts. The evaluation
@@ -215,31 +215,14 @@ func eventsPactNewAudit(t *testing.T) *eventsPactAudit {
 	}
 	e := httpx.NewEcho(logger)
 	mod.Routes(e.Group(""))
-	var timeline *bus.Handler
-	for _, h := range mod.Handlers() {
-		if h.Name == flagsv1.ConsumerAuditTimeline && h.Topic == flagsv1.Topic {
-			timeline = &h
-		}
-	}
-	if timeline == nil {
-		t.Fatalf("the module has no %s handler on %s", flagsv1.ConsumerAuditTimeline, flagsv1.Topic)
-	}
-	return &eventsPactAudit{handler: *timeline, http: e}
+	timeline := bustest.Handler(t, mod.Handlers(), flagsv1.ConsumerAuditTimeline, flagsv1.Topic)
+	return &eventsPactAudit{handler: timeline, http: e}
 }
 
 // deliver hands payload to the timeline as the outbox relay does: a watermill message
 // whose UUID is the event id, with the event type in its metadata.
 func (c *eventsPactAudit) deliver(t *testing.T, payload []byte) error {
-	var head struct {
-		EventID string `json:"eventId"`
-		Type    string `json:"type"`
-	}
-	if err := json.Unmarshal(payload, &head); err != nil {
-		return fmt.Errorf("message is not a JSON object: %w: %s", err, payload)
-	}
-	msg := outbox.NewMessage(head.EventID, head.Type, payload)
-	msg.SetContext(t.Context())
-	return c.handler.Handle(msg)
+	return bustest.DeliverPayload(t.Context(), c.handler, payload)
 }
 
 // timeline returns the entries of GET /api/v1/audit, newest first, decoded as JSON values.

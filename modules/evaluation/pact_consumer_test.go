@@ -22,9 +22,9 @@ import (
 	"github.com/switchyardhq/switchyard/migrations"
 	"github.com/switchyardhq/switchyard/modules/evaluation"
 	"github.com/switchyardhq/switchyard/platform/bus"
+	"github.com/switchyardhq/switchyard/platform/bus/bustest"
 	"github.com/switchyardhq/switchyard/platform/httpx"
 	"github.com/switchyardhq/switchyard/platform/migrate/migratetest"
-	"github.com/switchyardhq/switchyard/platform/outbox"
 )
 
 // Provider states and message descriptions of the flag-event pacts. The audit consumer
@@ -207,31 +207,14 @@ func eventsPactNewEvaluation(t *testing.T) *eventsPactEvaluation {
 	}
 	e := httpx.NewEcho(logger)
 	mod.Routes(e.Group(""))
-	var projection *bus.Handler
-	for _, h := range mod.Handlers() {
-		if h.Name == flagsv1.ConsumerEvaluationProjection && h.Topic == flagsv1.Topic {
-			projection = &h
-		}
-	}
-	if projection == nil {
-		t.Fatalf("the module has no %s handler on %s", flagsv1.ConsumerEvaluationProjection, flagsv1.Topic)
-	}
-	return &eventsPactEvaluation{handler: *projection, http: e}
+	projection := bustest.Handler(t, mod.Handlers(), flagsv1.ConsumerEvaluationProjection, flagsv1.Topic)
+	return &eventsPactEvaluation{handler: projection, http: e}
 }
 
 // deliver hands payload to the projection as the outbox relay does: a watermill message
 // whose UUID is the event id, with the event type in its metadata.
 func (c *eventsPactEvaluation) deliver(t *testing.T, payload []byte) error {
-	var head struct {
-		EventID string `json:"eventId"`
-		Type    string `json:"type"`
-	}
-	if err := json.Unmarshal(payload, &head); err != nil {
-		return fmt.Errorf("message is not a JSON object: %w: %s", err, payload)
-	}
-	msg := outbox.NewMessage(head.EventID, head.Type, payload)
-	msg.SetContext(t.Context())
-	return c.handler.Handle(msg)
+	return bustest.DeliverPayload(t.Context(), c.handler, payload)
 }
 
 // expect evaluates new-checkout over OFREP and compares the answer with want by meaning.
