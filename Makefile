@@ -5,6 +5,11 @@ GO ?= go
 BIN := bin/switchyard
 DATA_DIR ?= ./data
 export CGO_ENABLED ?= 0
+# Go modules of this repository that `make test` covers: the service, the dependency-free
+# contracts it shares with the SDK, and the SDK. (deploy/ has its own targets, deploy/*.mk.)
+GO_MODULES := . contracts sdk
+# each_module runs a command in every module in turn and stops at the first failure.
+each_module = for m in $(GO_MODULES); do (cd $$m && $(1)) || exit 1; done
 
 .PHONY: run build build-command build-read test test-unit test-race test-tags test-integration lint vet fmt-check tidy-check clean bench \
 	pact-lib contracts contracts-consumer contracts-provider contracts-check pact-cli pact-publish can-i-deploy
@@ -58,7 +63,7 @@ test-tags:
 test: lint test-race test-tags contracts
 
 test-race:
-	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
+	@$(call each_module,echo "== go test -race ($$m)" && CGO_ENABLED=1 $(GO) test -race -count=1 ./...)
 
 ## test-integration: fault tests of the built binary on PostgreSQL and NATS (kill -9 mid-load, lost
 ## database connections, NATS down 20 s, redelivered events); build tag "integration", about 90 s
@@ -67,13 +72,13 @@ test-integration:
 
 ## test-unit: every test without the race detector (no C compiler needed)
 test-unit:
-	$(GO) test -count=1 ./...
+	@$(call each_module,$(GO) test -count=1 ./...)
 
 ## lint: go vet, gofmt and go.mod tidiness
 lint: vet fmt-check tidy-check
 
 vet:
-	$(GO) vet ./...
+	@$(call each_module,$(GO) vet ./...)
 
 fmt-check:
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
@@ -81,8 +86,8 @@ fmt-check:
 
 # -e: modernc.org/sqlite's own tests need a module version the proxy does not serve.
 tidy-check:
-	@if ! $(GO) mod tidy -e -diff >/tmp/switchyard-tidy.diff 2>/dev/null; then \
-	  cat /tmp/switchyard-tidy.diff; echo "go.mod/go.sum are not tidy: run 'go mod tidy -e' and commit"; exit 1; fi
+	@$(call each_module,if ! $(GO) mod tidy -e -diff >/tmp/switchyard-tidy.diff 2>/dev/null; then \
+	  cat /tmp/switchyard-tidy.diff; echo "$$m/go.mod or go.sum is not tidy: run 'go mod tidy -e' in $$m and commit"; exit 1; fi)
 
 ## pact-lib: install the pinned libpact_ffi into tools/pact/lib (needs npm)
 pact-lib: $(PACT_FFI)
@@ -99,13 +104,13 @@ contracts: contracts-consumer contracts-provider contracts-check
 
 # Consumers rewrite their pact files from scratch, so a removed interaction leaves the file too.
 contracts-consumer: pact-lib
-	$(PACT_ENV) $(GO) vet -tags contract ./...
+	@$(call each_module,$(PACT_ENV) $(GO) vet -tags contract ./...)
 	rm -f $(PACT_DIR)/*.json
-	$(PACT_ENV) $(GO) test -tags contract -count=1 -run '^TestPactConsumer' ./...
+	@$(call each_module,$(PACT_ENV) $(GO) test -tags contract -count=1 -run '^TestPactConsumer' ./...)
 
 contracts-provider: pact-lib
 	@ls $(PACT_DIR)/*.json >/dev/null 2>&1 || { echo "no pact files in $(PACT_DIR): nothing would be verified"; exit 1; }
-	$(PACT_ENV) $(GO) test -tags contract -count=1 -run '^TestPactProvider' ./...
+	@$(call each_module,$(PACT_ENV) $(GO) test -tags contract -count=1 -run '^TestPactProvider' ./...)
 
 # In CI the regenerated pacts must equal the committed ones: a consumer change that alters
 # a contract is committed with it, and reviewed as a contract change.
@@ -139,3 +144,7 @@ can-i-deploy:
 
 clean:
 	rm -rf bin $(DATA_DIR) $(TOOLS_DIR)
+
+# Deploy checks (images, Kubernetes, compose, pipeline) live in deploy/, a Go module of its
+# own so that the Kubernetes and compose libraries stay out of the service's dependencies.
+include $(sort $(wildcard deploy/*.mk deploy/*/*.mk))

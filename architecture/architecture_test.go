@@ -39,7 +39,7 @@ var shape = []struct {
 	{"platform", true},
 	{"sdk", true}, // its own Go module: skipped, not a layer
 	{"migrations", true},
-	{"deploy", false},
+	{"deploy", true}, // its own Go module (deploy checks): skipped, not a layer
 }
 
 func TestShapeFoldersAreKnownLayers(t *testing.T) {

@@ -37,9 +37,9 @@ var layers = map[string]string{
 	layerTools:        "build-time tools (go:generate programs, tool dependencies)",
 }
 
-// skippedTopLevel are top-level folders the checker does not enter. sdk/ is becoming its
-// own Go module (own go.mod) with its own rules; it is not a package of this module.
-var skippedTopLevel = map[string]bool{"sdk": true}
+// skippedTopLevel are top-level folders the checker does not enter: sdk/ and deploy/ are Go
+// modules of their own (own go.mod), not packages of this module.
+var skippedTopLevel = map[string]bool{"sdk": true, "deploy": true}
 
 // rule is one import rule: for an importer it applies to, every import of a package of
 // this repository must be allowed. Imports of the standard library and of third-party

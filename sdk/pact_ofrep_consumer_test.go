@@ -1,6 +1,6 @@
 //go:build contract
 
-package ofrephttp_test
+package sdk_test
 
 import (
 	"context"

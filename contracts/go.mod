@@ -1,0 +1,3 @@
+module github.com/switchyardhq/switchyard/contracts
+
+go 1.26
