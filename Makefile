@@ -5,9 +5,10 @@ GO ?= go
 BIN := bin/switchyard
 DATA_DIR ?= ./data
 export CGO_ENABLED ?= 0
-# Go modules of this repository that `make test` covers: the service, the dependency-free
-# contracts it shares with the SDK, and the SDK. (deploy/ has its own targets, deploy/*.mk.)
-GO_MODULES := . contracts sdk
+# Go modules of this repository that `make test` covers: the service, what it shares with the
+# SDK (contracts: no dependencies; platform/breaker: gobreaker only), and the SDK.
+# (deploy/ has its own targets, deploy/*.mk.)
+GO_MODULES := . contracts platform/breaker sdk
 # each_module runs a command in every module in turn and stops at the first failure.
 each_module = for m in $(GO_MODULES); do (cd $$m && $(1)) || exit 1; done
 

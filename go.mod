@@ -12,7 +12,6 @@ require (
 	github.com/nats-io/nats.go v1.37.0
 	github.com/pact-foundation/pact-go/v2 v2.4.2
 	github.com/pressly/goose/v3 v3.29.0
-	github.com/sony/gobreaker/v2 v2.4.0
 	github.com/switchyardhq/switchyard/contracts v0.0.0-00010101000000-000000000000
 	modernc.org/sqlite v1.61.1
 )
@@ -62,3 +61,5 @@ require (
 )
 
 replace github.com/switchyardhq/switchyard/contracts => ./contracts
+
+replace github.com/switchyardhq/switchyard/platform/breaker => ./platform/breaker
