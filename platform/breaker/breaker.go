@@ -34,8 +34,28 @@ func (s State) String() string {
 }
 
 // ErrOpen is wrapped by the error Do returns, without calling fn, when the breaker is
-// open or its half-open probes are all in flight.
+// open or its half-open probes are all in flight. That error is an *OpenError.
 var ErrOpen = errors.New("circuit breaker open")
+
+// OpenError is the error of a call the breaker rejected without calling fn.
+type OpenError struct {
+	// Breaker is the name of the breaker that rejected the call.
+	Breaker string
+	// Wait is how long until the breaker lets a probe through; zero when it is
+	// half-open with every probe in flight (the next result decides).
+	Wait   time.Duration
+	detail string
+}
+
+func (e *OpenError) Error() string {
+	return fmt.Sprintf("breaker %q: %v%s", e.Breaker, ErrOpen, e.detail)
+}
+
+// Unwrap makes errors.Is(err, ErrOpen) true.
+func (e *OpenError) Unwrap() error { return ErrOpen }
+
+// RetryAfter is Wait: a scheduler that retries the call later need not come back sooner.
+func (e *OpenError) RetryAfter() time.Duration { return e.Wait }
 
 // Breaker guards calls to one remote dependency. It is safe for concurrent use.
 type Breaker[T any] struct {
@@ -153,13 +173,14 @@ func (b *Breaker[T]) remaining(now time.Time) time.Duration {
 }
 
 func (b *Breaker[T]) openError(remaining time.Duration) error {
-	return fmt.Errorf("breaker %q: %w, retry in %s", b.settings.Name, ErrOpen, max(remaining, 0).Round(time.Millisecond))
+	remaining = max(remaining, 0)
+	return &OpenError{Breaker: b.settings.Name, Wait: remaining, detail: fmt.Sprintf(", retry in %s", remaining.Round(time.Millisecond))}
 }
 
 func (b *Breaker[T]) rejected(err error) error {
 	switch {
 	case errors.Is(err, gobreaker.ErrTooManyRequests):
-		return fmt.Errorf("breaker %q: %w: half-open, %d probe(s) in flight", b.settings.Name, ErrOpen, b.settings.HalfOpenProbes)
+		return &OpenError{Breaker: b.settings.Name, detail: fmt.Sprintf(": half-open, %d probe(s) in flight", b.settings.HalfOpenProbes)}
 	case errors.Is(err, gobreaker.ErrOpenState):
 		return b.openError(b.remaining(time.Now()))
 	default:

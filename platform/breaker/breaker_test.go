@@ -294,6 +294,10 @@ func TestOpenRejectsWithoutCallingFn(t *testing.T) {
 		if msg := err.Error(); !strings.Contains(msg, `breaker "test"`) || !strings.Contains(msg, "retry in ") {
 			t.Fatalf("error %q does not name the breaker and the remaining cooldown", msg)
 		}
+		var open *breaker.OpenError
+		if !errors.As(err, &open) || open.Breaker != "test" || open.RetryAfter() <= 50*time.Second || open.RetryAfter() > time.Minute {
+			t.Fatalf("error %#v: want an *OpenError of breaker test whose RetryAfter is the rest of the 1m cooldown", err)
+		}
 	}
 	if got := b.State(); got != breaker.Open {
 		t.Fatalf("state = %s, want open", got)

@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -31,6 +32,27 @@ type HandlerError struct {
 
 func (e *HandlerError) Error() string { return fmt.Sprintf("handler %s: %v", e.Handler, e.Err) }
 func (e *HandlerError) Unwrap() error { return e.Err }
+
+// RetryLater marks a handler's error as one the sync deliverer must not retry at once:
+// the handler has already bounded its own attempt (a remote call under a deadline and a
+// circuit breaker, say), so retrying inline would only make the caller wait longer. The
+// outbox relay retries the event later, as it does every failed delivery.
+func RetryLater(err error) error {
+	if err == nil {
+		return nil
+	}
+	return retryLater{err}
+}
+
+type retryLater struct{ err error }
+
+func (e retryLater) Error() string { return e.err.Error() }
+func (e retryLater) Unwrap() error { return e.err }
+
+func isRetryLater(err error) bool {
+	_, ok := errors.AsType[retryLater](err)
+	return ok
+}
 
 // FailedHandlers lists the names of the handlers that failed in err (from Deliver).
 func FailedHandlers(err error) []string {

@@ -178,3 +178,25 @@ func TestHandlerValidation(t *testing.T) {
 		})
 	}
 }
+
+func TestSyncLeavesRetryLaterErrorsToTheOutbox(t *testing.T) {
+	remote := errors.New("read pod did not answer within 2s")
+	calls := 0
+	s, err := bus.NewSync(bus.Handler{Name: "remote", Topic: topic, Handle: func(*message.Message) error {
+		calls++
+		return bus.RetryLater(remote)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Deliver(context.Background(), topic, message.NewMessage("id-1", []byte("x")))
+	if calls != 1 {
+		t.Fatalf("handler called %d times, want 1: a RetryLater error is not retried inline", calls)
+	}
+	if !errors.Is(err, remote) || !slices.Equal(bus.FailedHandlers(err), []string{"remote"}) {
+		t.Fatalf("Deliver = %v, want the handler's error, naming handler remote", err)
+	}
+	if bus.RetryLater(nil) != nil {
+		t.Fatal("RetryLater(nil) must be nil")
+	}
+}

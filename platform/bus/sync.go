@@ -50,7 +50,7 @@ func (s *Sync) runWithRetry(ctx context.Context, h Handler, msg *message.Message
 		if err = runRecovering(h, m); err == nil {
 			return nil
 		}
-		if attempt == s.attempts {
+		if attempt == s.attempts || isRetryLater(err) {
 			break
 		}
 		select {

@@ -187,6 +187,13 @@ func (r *Relay) deliver(ctx context.Context, row row) error {
 		return nil
 	}
 	next := now.Add(r.backoff(row.Attempts + 1))
+	if wait, ok := retryAfter(deliverErr); ok {
+		// A consumer behind an open circuit breaker says when it will try again; coming
+		// back later than that would only delay the event once the consumer is back.
+		if sooner := now.Add(max(wait, minRetryAfter)); sooner.Before(next) {
+			next = sooner
+		}
+	}
 	r.logger.WarnContext(ctx, "outbox delivery failed; will retry",
 		"event_id", row.EventID, "event_type", row.EventType, "attempt", row.Attempts+1,
 		"retry_at", next, "failed_handlers", bus.FailedHandlers(deliverErr), "err", deliverErr)
@@ -194,6 +201,21 @@ func (r *Relay) deliver(ctx context.Context, row row) error {
 		return errors.Join(deliverErr, err)
 	}
 	return fmt.Errorf("deliver event %s: %w", row.EventID, deliverErr)
+}
+
+// minRetryAfter keeps a consumer that asks to be retried "now" from being hammered.
+const minRetryAfter = 100 * time.Millisecond
+
+// retryAfter finds, in a delivery error, a consumer's own word on when to retry.
+func retryAfter(err error) (time.Duration, bool) {
+	ra, ok := errors.AsType[interface {
+		error
+		RetryAfter() time.Duration
+	}](err)
+	if !ok {
+		return 0, false
+	}
+	return ra.RetryAfter(), true
 }
 
 // backoff doubles from 500 ms per failed attempt up to MaxBackoff.

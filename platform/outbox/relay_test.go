@@ -65,11 +65,22 @@ type consumer struct {
 	mu      sync.Mutex
 	got     []string
 	failing bool
+	// retryAfter, when set, is the consumer's own word on when to retry (an open breaker).
+	retryAfter time.Duration
 }
+
+// waitError is a failure that says when to retry, as breaker.OpenError does.
+type waitError struct{ wait time.Duration }
+
+func (e waitError) Error() string             { return "circuit breaker open" }
+func (e waitError) RetryAfter() time.Duration { return e.wait }
 
 func (c *consumer) handle(msg *message.Message) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.failing && c.retryAfter > 0 {
+		return waitError{c.retryAfter}
+	}
 	if c.failing {
 		return errors.New("projection store unavailable")
 	}
@@ -227,6 +238,33 @@ func TestRelayRetriesFailedDeliveriesWithBackoffAndNeverDropsThem(t *testing.T) 
 		}
 		if b := f.backlog(t); b.Pending != 0 || b.Failing != 0 {
 			t.Fatalf("backlog = %+v after recovery", b)
+		}
+	})
+}
+
+func TestRelayRetriesNoLaterThanAConsumerAsks(t *testing.T) {
+	eachDialect(t, func(t *testing.T, f *fixture) {
+		f.cons.setFailing(true)
+		f.enqueue(t, "e1", 0)
+		// Three plain failures push the backoff to 2 s (0.5, 1, 2) ...
+		for _, wait := range []time.Duration{0, 500 * time.Millisecond, time.Second} {
+			f.clock.Advance(wait)
+			_, _ = f.relay.DeliverDue(context.Background())
+		}
+		// ... then the consumer's breaker is open and says "retry in 300 ms".
+		f.cons.mu.Lock()
+		f.cons.retryAfter = 300 * time.Millisecond
+		f.cons.mu.Unlock()
+		f.clock.Advance(2 * time.Second)
+		_, _ = f.relay.DeliverDue(context.Background())
+		f.cons.setFailing(false)
+		f.clock.Advance(299 * time.Millisecond)
+		if n, _ := f.relay.DeliverDue(context.Background()); n != 0 {
+			t.Fatal("retried before the consumer's own retry time")
+		}
+		f.clock.Advance(time.Millisecond)
+		if n, _ := f.relay.DeliverDue(context.Background()); n != 1 {
+			t.Fatal("not retried at the consumer's retry time (300 ms) although the backoff said 4 s")
 		}
 	})
 }
