@@ -172,4 +172,3 @@ func problemDetail(body []byte) string {
 	}
 	return strings.TrimSpace(string(body[:min(len(body), 200)]))
 }
-
