@@ -42,6 +42,8 @@ type config struct {
 	DSNs map[string]string
 	// NATSURL, with the async bus, carries events through NATS JetStream instead of in process.
 	NATSURL string
+	// Push is the sync bus between split pods (push_config.go).
+	Push pushConfig
 	// DevToken is set when no tokens were configured and one was generated for a
 	// loopback-only development server.
 	DevToken string
@@ -131,11 +133,14 @@ func loadConfig(cmd string, args []string, getenv func(string) string, stderr io
 		}
 	}
 	if cmd == "serve" {
-		tokens, err := parseTokens(getenv("SWITCHYARD_ADMIN_TOKENS"))
+		tokens, err := parseTokens("SWITCHYARD_ADMIN_TOKENS", getenv("SWITCHYARD_ADMIN_TOKENS"))
 		if err != nil {
 			errs = append(errs, err)
 		}
 		cfg.AdminTokens = tokens
+		push, err := loadPushConfig(getenv, cfg.Bus)
+		errs = append(errs, err)
+		cfg.Push = push
 	}
 	return cfg, errors.Join(errs...)
 }
@@ -145,8 +150,8 @@ var tokenNamePattern = regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,64}$`)
 // MinTokenLength keeps guessable admin tokens out of production.
 const MinTokenLength = 16
 
-// parseTokens reads SWITCHYARD_ADMIN_TOKENS: comma-separated name:token pairs.
-func parseTokens(raw string) ([]httpx.Token, error) {
+// parseTokens reads a token list (variable env): comma-separated name:token pairs.
+func parseTokens(env, raw string) ([]httpx.Token, error) {
 	if strings.TrimSpace(raw) == "" {
 		return nil, nil
 	}
@@ -156,15 +161,15 @@ func parseTokens(raw string) ([]httpx.Token, error) {
 		name, secret, ok := strings.Cut(strings.TrimSpace(pair), ":")
 		switch {
 		case !ok:
-			return nil, fmt.Errorf("SWITCHYARD_ADMIN_TOKENS entry %d is not name:token", i+1)
+			return nil, fmt.Errorf("%s entry %d is not name:token", env, i+1)
 		case !tokenNamePattern.MatchString(name):
-			return nil, fmt.Errorf("SWITCHYARD_ADMIN_TOKENS entry %d: name %q must be 1-64 letters, digits, '_', '.', '@' or '-'", i+1, name)
+			return nil, fmt.Errorf("%s entry %d: name %q must be 1-64 letters, digits, '_', '.', '@' or '-'", env, i+1, name)
 		case len(secret) < MinTokenLength:
-			return nil, fmt.Errorf("SWITCHYARD_ADMIN_TOKENS entry %d (%s): token must be at least %d characters", i+1, name, MinTokenLength)
+			return nil, fmt.Errorf("%s entry %d (%s): token must be at least %d characters", env, i+1, name, MinTokenLength)
 		case names[name]:
-			return nil, fmt.Errorf("SWITCHYARD_ADMIN_TOKENS: name %q appears twice", name)
+			return nil, fmt.Errorf("%s: name %q appears twice", env, name)
 		case secrets[secret]:
-			return nil, fmt.Errorf("SWITCHYARD_ADMIN_TOKENS: entry %d (%s) reuses another entry's token", i+1, name)
+			return nil, fmt.Errorf("%s: entry %d (%s) reuses another entry's token", env, i+1, name)
 		}
 		names[name], secrets[secret] = true, true
 		tokens = append(tokens, httpx.Token{Name: name, Secret: secret})

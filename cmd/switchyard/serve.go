@@ -16,7 +16,9 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/switchyardhq/switchyard/contracts/flagsv1"
+	"github.com/switchyardhq/switchyard/platform/breaker"
 	"github.com/switchyardhq/switchyard/platform/bus"
+	"github.com/switchyardhq/switchyard/platform/bus/httppush"
 	"github.com/switchyardhq/switchyard/platform/httpx"
 	"github.com/switchyardhq/switchyard/platform/outbox"
 )
@@ -55,6 +57,19 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 			handlers = append(handlers, m.Handlers()...)
 		}
 	}
+	var relay *outbox.Relay
+	if flagsLinked && cfg.Push.URL != "" {
+		// A command-only binary in sync mode: the read pods' projection is a remote handler.
+		pusher, err := newPusher(cfg.Push, logger, func() {
+			if relay != nil {
+				relay.Notify() // the read side answers again: deliver what waited
+			}
+		})
+		if err != nil {
+			return err
+		}
+		handlers = append(handlers, pusher.Handler())
+	}
 	if err := checkDelivery(cfg, handlers); err != nil {
 		return err
 	}
@@ -62,7 +77,6 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var relay *outbox.Relay
 	var fl commandModule
 	if flagsLinked {
 		relay = outbox.NewRelay(st.flags, eventBus, logger, outbox.RelayOptions{})
@@ -81,6 +95,10 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 	if eval != nil {
 		eval.Routes(root)
+		if len(cfg.Push.Tokens) > 0 {
+			// A read-only binary in sync mode: command pods push events here.
+			httppush.Routes(root, httpx.RequireBearer(cfg.Push.Tokens), eventBus.Deliverer, logger)
+		}
 	}
 	if aud != nil {
 		aud.Routes(root)
@@ -171,12 +189,25 @@ func seed(ctx context.Context, cfg config, fl commandModule, logger *slog.Logger
 }
 
 // checkDelivery refuses a setup in which an event could reach no consumer. A binary that
-// links only one side exchanges events with the other side's pods, which needs a broker;
-// and the sync bus delivers in process, so it needs every consumer in this binary.
+// links only one side exchanges events with the other side's pods: through NATS (async),
+// or by HTTP push from command to read pods (sync). The sync bus delivers inline, so it
+// needs every consumer in this binary, counting the read pods' pushed-to projection.
 func checkDelivery(cfg config, handlers []bus.Handler) error {
-	if !(flagsLinked && evaluationLinked && auditLinked) && cfg.NATSURL == "" {
-		return fmt.Errorf("this binary links only %v: its events travel between the command and read pods, "+
-			"so set SWITCHYARD_BUS=async and SWITCHYARD_NATS_URL (the synchronous HTTP push to read pods is not built yet)", linkedNames())
+	commandOnly, readOnly := flagsLinked && !evaluationLinked, evaluationLinked && !flagsLinked
+	switch {
+	case cfg.Push.URL != "" && !commandOnly:
+		return fmt.Errorf("SWITCHYARD_PUSH_URL is for a command-only binary (-tags command), and this one links %v: unset it", linkedNames())
+	case len(cfg.Push.Tokens) > 0 && !readOnly:
+		return fmt.Errorf("SWITCHYARD_PUSH_TOKENS is for a read-only binary (-tags read), and this one links %v: unset it", linkedNames())
+	case cfg.Bus == busAsync && (commandOnly || readOnly) && cfg.NATSURL == "":
+		return fmt.Errorf("this binary links only %v and SWITCHYARD_BUS=async: its events travel between the command and read pods "+
+			"through NATS, so set SWITCHYARD_NATS_URL (or use SWITCHYARD_BUS=sync with the HTTP push)", linkedNames())
+	case cfg.Bus == busSync && commandOnly && cfg.Push.URL == "":
+		return fmt.Errorf("this binary links only %v and SWITCHYARD_BUS=sync: it must push each event to the read pods, "+
+			"so set SWITCHYARD_PUSH_URL (the read service's base URL) and SWITCHYARD_PUSH_TOKEN; or use SWITCHYARD_BUS=async with SWITCHYARD_NATS_URL", linkedNames())
+	case cfg.Bus == busSync && readOnly && len(cfg.Push.Tokens) == 0:
+		return fmt.Errorf("this binary links only %v and SWITCHYARD_BUS=sync: it receives events pushed by the command pods, "+
+			"so set SWITCHYARD_PUSH_TOKENS (name:token pairs the command pods push with); or use SWITCHYARD_BUS=async with SWITCHYARD_NATS_URL", linkedNames())
 	}
 	if !flagsLinked || cfg.Bus != busSync {
 		return nil
@@ -187,10 +218,24 @@ func checkDelivery(cfg config, handlers []bus.Handler) error {
 	}
 	for _, consumer := range []string{flagsv1.ConsumerEvaluationProjection, flagsv1.ConsumerAuditTimeline} {
 		if !have[consumer] {
-			return fmt.Errorf("SWITCHYARD_BUS=sync needs every consumer of %s in this binary, and %s is not: use SWITCHYARD_BUS=async with SWITCHYARD_NATS_URL", flagsv1.Topic, consumer)
+			return fmt.Errorf("SWITCHYARD_BUS=sync needs every consumer of %s in this binary or pushed to, and %s is neither: use SWITCHYARD_BUS=async with SWITCHYARD_NATS_URL", flagsv1.Topic, consumer)
 		}
 	}
 	return nil
+}
+
+// newPusher is the command pods' client of the read pods' push endpoint; onClose runs
+// when its breaker closes again.
+func newPusher(p pushConfig, logger *slog.Logger, onClose func()) (*httppush.Pusher, error) {
+	pusher, err := httppush.New(httppush.Options{
+		Consumer: flagsv1.ConsumerEvaluationProjection, Topic: flagsv1.Topic, URL: p.URL, Token: p.Token, Logger: logger,
+		Breaker: breaker.Settings{CallTimeout: p.Timeout, TripAfter: p.TripAfter, Cooldown: p.Cooldown, MaxCooldown: p.MaxCooldown,
+			OnClose: func(time.Duration) { onClose() }},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("push to read pods: %w", err)
+	}
+	return pusher, nil
 }
 
 // readiness is what /readyz reports beyond the modules' own readiness.
