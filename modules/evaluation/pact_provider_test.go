@@ -16,9 +16,11 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
 	"github.com/pact-foundation/pact-go/v2/models"
 	"github.com/pact-foundation/pact-go/v2/provider"
@@ -29,6 +31,7 @@ import (
 	"github.com/switchyardhq/switchyard/migrations"
 	"github.com/switchyardhq/switchyard/modules/evaluation"
 	"github.com/switchyardhq/switchyard/platform/bus"
+	"github.com/switchyardhq/switchyard/platform/bus/httppush"
 	"github.com/switchyardhq/switchyard/platform/httpx"
 	"github.com/switchyardhq/switchyard/platform/migrate/migratetest"
 	"github.com/switchyardhq/switchyard/platform/outbox"
@@ -47,6 +50,10 @@ const (
 	ofrepPactBroken      = `{"state":"ENABLED","variants":{"on":true},"defaultVariant":"gone"}`
 )
 
+// pushPactToken is the service token in the push pact's example requests
+// (switchyard-flags -> switchyard-evaluation); the provider's push endpoint accepts it.
+const pushPactToken = "push-token-example-0123456789"
+
 // ofrepPactFlag is one flag a provider state needs.
 type ofrepPactFlag struct{ key, definition string }
 
@@ -57,6 +64,9 @@ type ofrepPactProvider struct {
 	baseURL string
 	client  *http.Client
 	handler bus.Handler
+
+	// storeFailing makes the projection fail as a lost database would (a push provider state).
+	storeFailing atomic.Bool
 
 	mu   sync.Mutex
 	live map[string]*flagsv1.Definition // flags seeded and not archived since
@@ -99,8 +109,28 @@ func ofrepPactStart(t *testing.T) *ofrepPactProvider {
 		t.Fatalf("Handlers() = %d handlers, want the one projection of %s", len(handlers), flagsv1.Topic)
 	}
 
+	p := &ofrepPactProvider{
+		client:  &http.Client{Timeout: 5 * time.Second},
+		handler: handlers[0],
+		live:    map[string]*flagsv1.Definition{},
+		last:    map[string]int64{},
+	}
 	e := httpx.NewEcho(logger)
 	mod.Routes(e.Group(""))
+	// The split deploy's sync push lands on the same projection, as `switchyard serve`
+	// wires it in a read-only binary.
+	pushed := handlers[0]
+	pushed.Handle = func(msg *message.Message) error {
+		if p.storeFailing.Load() {
+			return errors.New("evaluation store unavailable")
+		}
+		return handlers[0].Handle(msg)
+	}
+	inline, err := bus.NewSync(pushed)
+	if err != nil {
+		t.Fatalf("sync deliverer: %v", err)
+	}
+	httppush.Routes(e.Group(""), httpx.RequireBearer([]httpx.Token{{Name: "command", Secret: pushPactToken}}), inline, logger)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen: %v", err)
@@ -118,13 +148,8 @@ func ofrepPactStart(t *testing.T) *ofrepPactProvider {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return &ofrepPactProvider{
-		baseURL: "http://" + ln.Addr().String(),
-		client:  &http.Client{Timeout: 5 * time.Second},
-		handler: handlers[0],
-		live:    map[string]*flagsv1.Definition{},
-		last:    map[string]int64{},
-	}
+	p.baseURL = "http://" + ln.Addr().String()
+	return p
 }
 
 // stateHandlers maps every provider state of the OFREP pact to its setup. Each setup
@@ -149,6 +174,14 @@ func (p *ofrepPactProvider) stateHandlers() models.StateHandlers {
 		"an enabled boolean flag 'dark-mode' whose default variant is null":          seeding(ofrepPactFlag{"dark-mode", ofrepPactCodeDefault}),
 		"a flag 'broken-flag' whose default variant is not one of its variants":      seeding(ofrepPactFlag{"broken-flag", ofrepPactBroken}),
 		"an enabled boolean flag 'new-checkout' and a disabled flag 'legacy-search'": seeding(newCheckout, legacySearch),
+		// States of the push pact (switchyard-flags -> switchyard-evaluation).
+		"no flag 'pushed-flag' exists":               seeding(),
+		"the flag 'pushed-flag' exists at version 1": seeding(ofrepPactFlag{"pushed-flag", ofrepPactBoolean}),
+		"the pushed event was already applied":       p.alreadyApplied,
+		"the evaluation store cannot apply events": func(setup bool, _ models.ProviderState) (models.ProviderStateResponse, error) {
+			p.storeFailing.Store(setup)
+			return nil, nil
+		},
 		"an enabled boolean flag 'new-checkout', and the client holds the current bulk ETag for its context": func(setup bool, s models.ProviderState) (models.ProviderStateResponse, error) {
 			if !setup {
 				return nil, nil
@@ -163,6 +196,34 @@ func (p *ofrepPactProvider) stateHandlers() models.StateHandlers {
 			return models.ProviderStateResponse{"etag": etag}, nil
 		},
 	}
+}
+
+// alreadyApplied projects an event with the state's "eventId", so that the push of the
+// same event finds it in the projection's inbox.
+func (p *ofrepPactProvider) alreadyApplied(setup bool, s models.ProviderState) (models.ProviderStateResponse, error) {
+	if !setup {
+		return nil, nil
+	}
+	id, _ := ofrepPactParam(s, "eventId").(string)
+	if id == "" {
+		return nil, errors.New(`the provider state has no "eventId" parameter`)
+	}
+	if err := p.seed(); err != nil {
+		return nil, err
+	}
+	var def flagsv1.Definition
+	if err := json.Unmarshal([]byte(ofrepPactBoolean), &def); err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ev := p.event(flagsv1.TypeFlagCreated, "pushed-flag", &def)
+	ev.EventID = id
+	if err := p.deliver(ev); err != nil {
+		return nil, err
+	}
+	p.live["pushed-flag"] = &def
+	return nil, nil
 }
 
 // ofrepPactParam returns the provider state's parameter name. pact-go v2.4.2 hands a

@@ -26,7 +26,7 @@ import (
 
 const (
 	topic    = "flags.v1"
-	consumer = "evaluation-projection"
+	consumerName = "evaluation-projection"
 	token    = "push-token-0123456789abcdef"
 	eventID  = "01966b3e-7c1a-7000-8000-000000000001"
 	payload  = `{"eventId":"01966b3e-7c1a-7000-8000-000000000001","type":"flag_updated"}`
@@ -57,7 +57,7 @@ func (p *projection) count() int        { p.mu.Lock(); defer p.mu.Unlock(); retu
 // receiver is a read process's push endpoint over a real sync deliverer.
 func receiver(t *testing.T, p *projection) *httptest.Server {
 	t.Helper()
-	d, err := bus.NewSync(bus.Handler{Name: consumer, Topic: topic, Handle: p.handle})
+	d, err := bus.NewSync(bus.Handler{Name: consumerName, Topic: topic, Handle: p.handle})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func receiver(t *testing.T, p *projection) *httptest.Server {
 
 func newPusher(t *testing.T, url, tok string, s breaker.Settings) *httppush.Pusher {
 	t.Helper()
-	p, err := httppush.New(httppush.Options{Consumer: consumer, Topic: topic, URL: url, Token: tok, Breaker: s, Logger: quiet})
+	p, err := httppush.New(httppush.Options{Consumer: consumerName, Topic: topic, URL: url, Token: tok, Breaker: s, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func TestPushReturnsOnlyAfterTheReceiverApplied(t *testing.T) {
 	if got.UUID != eventID || got.Metadata.Get(outbox.MetadataEventType) != "flag_updated" || string(got.Payload) != payload {
 		t.Fatalf("receiver got id %q type %q payload %s; want the event as the outbox holds it", got.UUID, got.Metadata.Get(outbox.MetadataEventType), got.Payload)
 	}
-	if s := p.Settings(); s.CallTimeout != httppush.DefaultTimeout || s.TripAfter != breaker.DefaultTripAfter || s.Name != "push-"+consumer {
+	if s := p.Settings(); s.CallTimeout != httppush.DefaultTimeout || s.TripAfter != breaker.DefaultTripAfter || s.Name != "push-"+consumerName {
 		t.Fatalf("settings %+v: want the default push timeout, trip count and name", s)
 	}
 }
@@ -252,7 +252,7 @@ func TestPushGivesUpAtItsDeadlineAndHealsWhenTheReceiverIsBack(t *testing.T) {
 }
 
 func TestNewRefusesIncompleteOptions(t *testing.T) {
-	ok := httppush.Options{Consumer: consumer, Topic: topic, URL: "http://read:8080", Token: token, Logger: quiet}
+	ok := httppush.Options{Consumer: consumerName, Topic: topic, URL: "http://read:8080", Token: token, Logger: quiet}
 	tests := []struct {
 		name   string
 		change func(*httppush.Options)
