@@ -25,11 +25,11 @@ import (
 )
 
 const (
-	topic    = "flags.v1"
+	topic        = "flags.v1"
 	consumerName = "evaluation-projection"
-	token    = "push-token-0123456789abcdef"
-	eventID  = "01966b3e-7c1a-7000-8000-000000000001"
-	payload  = `{"eventId":"01966b3e-7c1a-7000-8000-000000000001","type":"flag_updated"}`
+	token        = "push-token-0123456789abcdef"
+	eventID      = "01966b3e-7c1a-7000-8000-000000000001"
+	payload      = `{"eventId":"01966b3e-7c1a-7000-8000-000000000001","type":"flag_updated"}`
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
