@@ -11,13 +11,14 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/switchyardhq/switchyard/e2e/suite"
 	"github.com/switchyardhq/switchyard/migrations"
 	"github.com/switchyardhq/switchyard/modules/flags"
 	"github.com/switchyardhq/switchyard/platform/httpx"
 	"github.com/switchyardhq/switchyard/platform/migrate/migratetest"
 )
 
-const newBanner = `{"state":"ENABLED","variants":{"on":true,"off":false},"defaultVariant":"on"}`
+const newBanner = suite.NewBanner
 
 // TestWalkthrough is README's curl walk-through, once per bus mode: create a flag,
 // evaluate it, toggle it, evaluate again, read the audit timeline.
@@ -40,72 +41,10 @@ func TestWalkthrough(t *testing.T) {
 	}
 }
 
-// runWalkthrough is README's walk-through against s: create a flag, evaluate it, toggle
-// it, evaluate again, read the audit timeline.
+// runWalkthrough is README's walk-through (the shared e2e suite) against s.
 func runWalkthrough(t *testing.T, s *server, mode string) {
 	t.Helper()
-	created := s.do(http.MethodPut, "/api/v1/environments/development/flags/new-banner", newBanner,
-		map[string]string{"X-Change-Reason": "launch the banner"})
-	if created.status != http.StatusCreated || created.header.Get("ETag") != `"1"` {
-		t.Fatalf("create: %d ETag %q %s", created.status, created.header.Get("ETag"), created.body)
-	}
-	if body := created.json(t); body["version"] != 1.0 || body["updatedBy"] != "alice" {
-		t.Fatalf("create response %v", body)
-	}
-
-	evaluated := visible(t, s, mode, "new-banner", func(m map[string]any) bool { return m["value"] == true })
-	if evaluated["reason"] != "STATIC" || evaluated["variant"] != "on" {
-		t.Fatalf("evaluation after create: %v", evaluated)
-	}
-
-	toggled := s.do(http.MethodPut, "/api/v1/environments/development/flags/new-banner/state",
-		`{"state":"DISABLED"}`, map[string]string{"If-Match": `"1"`, "X-Change-Reason": "incident 42"})
-	if toggled.status != http.StatusOK || toggled.header.Get("ETag") != `"2"` {
-		t.Fatalf("toggle: %d %s", toggled.status, toggled.body)
-	}
-	disabled := visible(t, s, mode, "new-banner", func(m map[string]any) bool { return m["reason"] == "DISABLED" })
-	if _, hasValue := disabled["value"]; hasValue {
-		t.Fatalf("a disabled flag must defer to the code default (no value): %v", disabled)
-	}
-
-	var entries []map[string]any
-	s.eventually("audit has both changes", func() bool {
-		entries = s.auditEntries("flag=new-banner")
-		return len(entries) == 2
-	})
-	newest := entries[0]
-	if newest["action"] != "flag.state_changed" || newest["actor"] != "alice" || newest["reason"] != "incident 42" || newest["version"] != 2.0 {
-		t.Fatalf("newest audit entry %v", newest)
-	}
-	if before, after := newest["before"].(map[string]any), newest["after"].(map[string]any); before["state"] != "ENABLED" || after["state"] != "DISABLED" {
-		t.Fatalf("audit before/after: %v -> %v", newest["before"], newest["after"])
-	}
-	if entries[1]["action"] != "flag.created" || entries[1]["before"] != nil {
-		t.Fatalf("oldest audit entry %v", entries[1])
-	}
-}
-
-// visible returns the evaluation of key once ok accepts it. In sync mode the change must
-// be visible in the very next request; in async mode it must converge.
-func visible(t *testing.T, s *server, mode, key string, ok func(map[string]any) bool) map[string]any {
-	t.Helper()
-	if mode == busSync {
-		got := s.evaluate(key).json(t)
-		if !ok(got) {
-			t.Fatalf("sync mode: the evaluation right after a successful write does not see it: %v", got)
-		}
-		return got
-	}
-	var got map[string]any
-	s.eventually("async convergence of "+key, func() bool {
-		resp := s.evaluate(key)
-		if resp.status != http.StatusOK {
-			return false
-		}
-		got = resp.json(t)
-		return ok(got)
-	})
-	return got
+	suite.Walkthrough(t, s.deployment(mode))
 }
 
 // TestCrashBetweenCommitAndDeliveryLosesNothing commits a change the way the flags

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/switchyardhq/switchyard/e2e/suite"
 )
 
 const testToken = "alice:alice-secret-token-0001"
@@ -173,6 +175,12 @@ func (s *server) eventually(what string, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// deployment is s as the shared e2e suite addresses it: one process serving every API.
+func (s *server) deployment(mode string) suite.Deployment {
+	actor, _, _ := strings.Cut(testToken, ":")
+	return suite.Deployment{Command: s.base, Read: s.base, Token: s.token, Actor: actor, Sync: mode == busSync}
 }
 
 func (s *server) evaluate(key string) response {
