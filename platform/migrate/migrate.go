@@ -5,12 +5,14 @@ package migrate
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"log/slog"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/database"
+	"github.com/pressly/goose/v3/lock"
 
 	"github.com/switchyardhq/switchyard/platform/sqlitedb"
 	"github.com/switchyardhq/switchyard/platform/storage"
@@ -74,11 +76,29 @@ func provider(db *sqlx.DB, dialect database.Dialect, set Set) (*goose.Provider, 
 	if err != nil {
 		return nil, fmt.Errorf("migrate %s: version store: %w", set.Module, err)
 	}
-	p, err := goose.NewProvider("", db.DB, set.FS, goose.WithStore(store), goose.WithDisableGlobalRegistry(true))
+	opts := []goose.ProviderOption{goose.WithStore(store), goose.WithDisableGlobalRegistry(true)}
+	if dialect == database.DialectPostgres {
+		// Replicas of a Deployment start together: one migrates while the others wait on
+		// a session advisory lock (one per module, so modules do not wait on each other),
+		// then find nothing pending.
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(lockID(set.Module)), lock.WithLockTimeout(1, 300))
+		if err != nil {
+			return nil, fmt.Errorf("migrate %s: lock: %w", set.Module, err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider("", db.DB, set.FS, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("migrate %s: %w", set.Module, err)
 	}
 	return p, nil
+}
+
+// lockID is module's advisory lock key: stable across releases, distinct per module.
+func lockID(module string) int64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte("switchyard/migrate/" + module))
+	return int64(h.Sum64() >> 1)
 }
 
 // Source returns a module's migrations for a dialect; migrations.For is one.

@@ -98,8 +98,10 @@ func createSchema(ctx context.Context, dsn, schema string) error {
 	defer db.Close()
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	// schema matched schemaPattern: it is safe to splice into DDL.
-	if _, err := db.ExecContext(ctx, `CREATE SCHEMA IF NOT EXISTS `+schema); err != nil {
+	// schema matched schemaPattern: it is safe to splice into DDL. Replicas starting
+	// together race here: IF NOT EXISTS does not stop a concurrent CREATE from failing on
+	// the catalog's unique index, and the loser finds the winner's schema.
+	if _, err := db.ExecContext(ctx, `CREATE SCHEMA IF NOT EXISTS `+schema); err != nil && !IsUniqueViolation(err) {
 		return fmt.Errorf("create postgres schema %s: %w", schema, redact(err, dsn))
 	}
 	return nil
