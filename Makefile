@@ -9,10 +9,14 @@ export CGO_ENABLED ?= 0
 # SDK (contracts: no dependencies; platform/breaker: gobreaker only), and the SDK.
 # (deploy/ has its own targets, deploy/*.mk.)
 GO_MODULES := . contracts platform/breaker sdk
-# each_module runs a command in every module in turn and stops at the first failure.
-each_module = for m in $(GO_MODULES); do (cd $$m && $(1)) || exit 1; done
+# deploy/ is linted with them; its tests need built images and tools (deploy/*.mk targets).
+LINT_MODULES := $(GO_MODULES) deploy
+# each_module runs a command in every module of GO_MODULES (or of the list in the second
+# argument) in turn and stops at the first failure.
+each_module = for m in $(or $(2),$(GO_MODULES)); do (cd $$m && $(1)) || exit 1; done
 
 .PHONY: run build build-command build-read test test-unit test-race test-tags test-integration lint vet fmt-check tidy-check clean bench \
+	test-command test-read test-shared contracts-consumer-command contracts-consumer-read \
 	pact-lib contracts contracts-consumer contracts-provider contracts-check pact-cli pact-publish can-i-deploy
 
 # Pact: pact-go v2 links libpact_ffi 0.4.x, which this pinned npm package ships (later
@@ -60,8 +64,44 @@ test-tags:
 	  $(GO) build -tags $$tags ./... && $(GO) vet -tags $$tags ./cmd/... && $(GO) test -tags $$tags -count=1 ./cmd/... || exit 1; \
 	done
 
-## test: lint, every test with the race detector (needs cgo for -race), every tag set, then the contracts
-test: lint test-race test-tags contracts
+## test: lint, then every test with the race detector (needs cgo for -race) split as the CI pipeline's
+## jobs split it (each side's packages with its build tags, then the rest), then the contracts
+test: lint test-command test-read test-shared contracts
+
+# The main module's packages that a side's binary links: `go list -deps` of the composition root
+# built with that side's tags. Tests follow the code: a side's job tests exactly these.
+side_packages = $(GO) list -tags $(1) -deps -f '{{if and .Module .Module.Main}}{{.ImportPath}}{{end}}' ./cmd/switchyard
+
+## test-command / test-read: vet and race-test the packages that side's binary links, with its build tags
+test-command test-read: test-%:
+	@pkgs="$$($(call side_packages,$*))"; test -n "$$pkgs"; \
+	echo "== -tags $* :" $$pkgs | sed 's|github.com/switchyardhq/switchyard/||g'; \
+	$(GO) vet -tags $* $$pkgs && CGO_ENABLED=1 $(GO) test -race -count=1 -tags $* $$pkgs
+
+## test-shared: race-test the rest: the service's packages neither side links, its composition root
+## without tags (the monolith), and the repository's other Go modules (GO_MODULES but the service);
+## with test-command and test-read this covers every package `make test-race` does
+test-shared:
+	@all="$$($(GO) list ./... | sort)"; \
+	sides="$$({ $(call side_packages,command); $(call side_packages,read); } | sort -u)"; \
+	pkgs="$$(comm -23 <(echo "$$all") <(echo "$$sides")) $$($(GO) list ./cmd/switchyard)"; \
+	echo "== no tags :" $$pkgs | sed 's|github.com/switchyardhq/switchyard/||g'; \
+	CGO_ENABLED=1 $(GO) test -race -count=1 $$pkgs
+	@for m in $(filter-out .,$(GO_MODULES)); do \
+	  echo "== module $$m"; (cd $$m && CGO_ENABLED=1 $(GO) test -race -count=1 ./...) || exit 1; \
+	done
+
+## contracts-consumer-command / -read: the consumer pact tests in the packages that side links; in CI the
+## pacts they write must equal the committed ones (the contracts gate then verifies every pact)
+contracts-consumer-command contracts-consumer-read: contracts-consumer-%: pact-lib
+	@pkgs="$$($(call side_packages,$*) | xargs $(GO) list -f '{{.ImportPath}} {{.Dir}}' | \
+	  while read -r pkg dir; do if grep -qs '^func TestPactConsumer' "$$dir"/*_test.go; then echo "$$pkg"; fi; done)"; \
+	if [ -z "$$pkgs" ]; then echo "no consumer pact tests in the $* side's packages"; exit 1; fi; \
+	echo "== consumers ($*):" $$pkgs; \
+	$(PACT_ENV) $(GO) vet -tags contract $$pkgs && \
+	$(PACT_ENV) $(GO) test -tags contract -count=1 -run '^TestPactConsumer' $$pkgs
+	@$(MAKE) --no-print-directory contracts-check
+
 
 test-race:
 	@$(call each_module,echo "== go test -race ($$m)" && CGO_ENABLED=1 $(GO) test -race -count=1 ./...)
@@ -79,7 +119,7 @@ test-unit:
 lint: vet fmt-check tidy-check
 
 vet:
-	@$(call each_module,$(GO) vet ./...)
+	@$(call each_module,$(GO) vet ./...,$(LINT_MODULES))
 
 fmt-check:
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
@@ -88,7 +128,7 @@ fmt-check:
 # -e: modernc.org/sqlite's own tests need a module version the proxy does not serve.
 tidy-check:
 	@$(call each_module,if ! $(GO) mod tidy -e -diff >/tmp/switchyard-tidy.diff 2>/dev/null; then \
-	  cat /tmp/switchyard-tidy.diff; echo "$$m/go.mod or go.sum is not tidy: run 'go mod tidy -e' in $$m and commit"; exit 1; fi)
+	  cat /tmp/switchyard-tidy.diff; echo "$$m/go.mod or go.sum is not tidy: run 'go mod tidy -e' in $$m and commit"; exit 1; fi,$(LINT_MODULES))
 
 ## pact-lib: install the pinned libpact_ffi into tools/pact/lib (needs npm)
 pact-lib: $(PACT_FFI)
