@@ -1,4 +1,4 @@
-# The fan-in pipeline's make targets (.github/workflows/ci.yaml runs them; deploy/PIPELINE.md
+# The fan-in pipeline's make targets (.github/workflows/ci.yaml runs them; deploy/README.md
 # explains the order). Each side's job builds, tests and contract-tests what its binary links;
 # the contracts gate verifies every pact; images and the two deploys follow.
 
@@ -38,7 +38,7 @@ image-refs:
 
 ## deploy-read / deploy-command: roll one side of deploy/k8s/overlays/split out to the cluster in
 ## $KUBECONFIG, with the images of this run (COMMAND_IMAGE, READ_IMAGE: repository@sha256:digest).
-## Read first (deploy/PIPELINE.md): deploy-read applies every object but the command side's and waits
+## Read first (deploy/README.md): deploy-read applies every object but the command side's and waits
 ## for the read rollout; deploy-command then applies the whole overlay (read objects unchanged).
 PIPELINE_RELEASE_DIR    ?= bin/release
 PIPELINE_NAMESPACE      := switchyard

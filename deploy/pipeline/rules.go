@@ -110,7 +110,7 @@ func Check(w *Workflow, actions map[string]*Action, targets map[string]bool) []s
 		}
 	}
 	if j := w.Jobs[DeployCommandJob]; j != nil && !slices.Contains(j.Needs, DeployReadJob) {
-		c.addf("job %s does not need %s: the read side deploys first (deploy/PIPELINE.md)", DeployCommandJob, DeployReadJob)
+		c.addf("job %s does not need %s: the read side deploys first (deploy/README.md)", DeployCommandJob, DeployReadJob)
 	}
 	if ancestors[DeployReadJob][DeployCommandJob] {
 		c.addf("job %s waits for %s: the read side deploys first", DeployReadJob, DeployCommandJob)
