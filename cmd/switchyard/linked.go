@@ -22,6 +22,9 @@ type readModule interface {
 	Start(ctx context.Context) error
 	Ready() error
 	Follow(ctx context.Context, every time.Duration) error
+	// CloseStreams ends every open change-notification stream (SSE), which
+	// http.Server.Shutdown would otherwise wait for.
+	CloseStreams()
 }
 
 // consumerModule is a module that consumes events and serves an API (audit).

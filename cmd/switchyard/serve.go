@@ -110,6 +110,9 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	if eval != nil {
+		srv.RegisterOnShutdown(eval.CloseStreams) // SSE streams never go idle on their own
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	fmt.Fprintf(stdout, "switchyard listening on http://%s (bus %s, environment %s)\n", ln.Addr(), cfg.Bus, cfg.Environment)

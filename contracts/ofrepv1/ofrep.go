@@ -44,11 +44,15 @@ type Evaluation struct {
 	Metadata     map[string]any  `json:"metadata,omitempty"`
 	ErrorCode    string          `json:"errorCode,omitempty"`
 	ErrorDetails string          `json:"errorDetails,omitempty"`
+	// EventStreams (single evaluations only; ADR-0008) are where to listen for changes.
+	EventStreams []EventStream `json:"eventStreams,omitempty"`
 }
 
 // BulkEvaluation is the body of a successful bulk evaluation. Items may be failures.
 type BulkEvaluation struct {
 	Flags []Evaluation `json:"flags"`
+	// EventStreams (ADR-0008) are where to listen for changes: see EventStream.
+	EventStreams []EventStream `json:"eventStreams,omitempty"`
 }
 
 // GeneralError is the body of a 500 (and of a bulk 400 with ErrorCode).

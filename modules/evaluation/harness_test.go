@@ -60,7 +60,11 @@ type harness struct {
 	mod     *evaluation.Module
 	e       *echo.Echo
 	handler bus.Handler
+	opts    []depsOption
 }
+
+// depsOption adjusts the module's dependencies before it is built.
+type depsOption func(*evaluation.Deps)
 
 // newHarness builds a module over a fresh SQLite file without starting it.
 func newHarness(tb testing.TB) *harness {
@@ -69,22 +73,26 @@ func newHarness(tb testing.TB) *harness {
 }
 
 // newHarnessOn builds a module over a fresh store in dialect d without starting it.
-func newHarnessOn(tb testing.TB, d storage.Dialect) *harness {
+func newHarnessOn(tb testing.TB, d storage.Dialect, opts ...depsOption) *harness {
 	tb.Helper()
-	return newHarnessAt(tb, d, filepath.Join(tb.TempDir(), "evaluation.db"))
+	return newHarnessAt(tb, d, filepath.Join(tb.TempDir(), "evaluation.db"), opts...)
 }
 
 // reopen builds another module over h's store, as a restarted process would, without starting it.
 func (h *harness) reopen() *harness {
 	h.tb.Helper()
-	return newHarnessAt(h.tb, h.dialect, h.path)
+	return newHarnessAt(h.tb, h.dialect, h.path, h.opts...)
 }
 
 // newHarnessAt builds a module over the store at path in dialect d without starting it.
-func newHarnessAt(tb testing.TB, d storage.Dialect, path string) *harness {
+func newHarnessAt(tb testing.TB, d storage.Dialect, path string, opts ...depsOption) *harness {
 	tb.Helper()
 	db := migratetest.Open(tb, d, path, "evaluation", migrations.For)
-	mod, err := evaluation.New(evaluation.Deps{DB: db, Logger: discardLogger(), DefaultEnvironment: env, Now: func() time.Time { return fixedNow }})
+	deps := evaluation.Deps{DB: db, Logger: discardLogger(), DefaultEnvironment: env, Now: func() time.Time { return fixedNow }}
+	for _, opt := range opts {
+		opt(&deps)
+	}
+	mod, err := evaluation.New(deps)
 	if err != nil {
 		tb.Fatalf("new module: %v", err)
 	}
@@ -94,7 +102,7 @@ func newHarnessAt(tb testing.TB, d storage.Dialect, path string) *harness {
 	if len(handlers) != 1 {
 		tb.Fatalf("Handlers() returned %d handlers, want 1", len(handlers))
 	}
-	return &harness{tb: tb, dialect: d, path: path, db: db, mod: mod, e: e, handler: handlers[0]}
+	return &harness{tb: tb, dialect: d, path: path, db: db, mod: mod, e: e, handler: handlers[0], opts: opts}
 }
 
 // started builds and starts a module over a fresh SQLite file.
@@ -104,9 +112,9 @@ func started(tb testing.TB) *harness {
 }
 
 // startedOn builds and starts a module over a fresh store in dialect d.
-func startedOn(tb testing.TB, d storage.Dialect) *harness {
+func startedOn(tb testing.TB, d storage.Dialect, opts ...depsOption) *harness {
 	tb.Helper()
-	h := newHarnessOn(tb, d)
+	h := newHarnessOn(tb, d, opts...)
 	h.start()
 	return h
 }
@@ -203,12 +211,37 @@ func archived(tb testing.TB, id, key string, version int64) flagsv1.FlagChanged 
 	return event(tb, id, flagsv1.TypeFlagArchived, env, key, version, "")
 }
 
+// eventStreams is what every successful evaluation (single or bulk) ends with: where to
+// listen for changes (OFREP ADR-0008), relative to the server's origin.
+const eventStreams = `"eventStreams":[{"type":"sse","endpoint":{"requestUri":"/ofrep/v1/events"}}]`
+
+// withoutEventStreams returns a response body without the eventStreams member that ends
+// every success, so that evaluations compare as they would be without it.
+func withoutEventStreams(body string) string {
+	body = strings.TrimSpace(body)
+	if stripped, found := strings.CutSuffix(body, ","+eventStreams+"}"); found {
+		return stripped + "}"
+	}
+	return body
+}
+
+// assertResponse checks a response's status and body. A 200's body must end with the
+// eventStreams member, which body leaves out: body is the evaluation as it would be
+// without it.
 func assertResponse(tb testing.TB, rec *httptest.ResponseRecorder, status int, body string) {
 	tb.Helper()
 	if rec.Code != status {
 		tb.Fatalf("status = %d, want %d (body %s)", rec.Code, status, rec.Body.String())
 	}
-	if got := strings.TrimSpace(rec.Body.String()); got != body {
+	got := strings.TrimSpace(rec.Body.String())
+	if status == http.StatusOK {
+		stripped, found := strings.CutSuffix(got, ","+eventStreams+"}")
+		if !found {
+			tb.Fatalf("200 body does not end with the event streams:\n  %s\nwant the suffix\n  ,%s}", got, eventStreams)
+		}
+		got = stripped + "}"
+	}
+	if got != body {
 		tb.Fatalf("body =\n  %s\nwant\n  %s", got, body)
 	}
 	if status != http.StatusNotModified {

@@ -16,6 +16,7 @@ import (
 	"github.com/switchyardhq/switchyard/contracts/flagsv1"
 	"github.com/switchyardhq/switchyard/modules/evaluation/internal/ofrep"
 	"github.com/switchyardhq/switchyard/modules/evaluation/internal/projection"
+	"github.com/switchyardhq/switchyard/modules/evaluation/internal/sdkapi"
 	"github.com/switchyardhq/switchyard/modules/evaluation/internal/snapshot"
 	"github.com/switchyardhq/switchyard/modules/evaluation/internal/store"
 	"github.com/switchyardhq/switchyard/platform/bus"
@@ -27,6 +28,23 @@ type Deps struct {
 	Logger             *slog.Logger
 	DefaultEnvironment string           // OFREP requests evaluate in this environment
 	Now                func() time.Time // optional; defaults to time.Now
+
+	// EventStreams tunes the OFREP change notifications (GET /ofrep/v1/events); the zero
+	// value takes every default (at most 1000 open streams, heartbeats every 15 s, at
+	// most one event per 250 ms per stream, clients asked to reconnect after 2 s).
+	EventStreams EventStreamOptions
+	// SnapshotAuth, when set, guards the definitions snapshot (GET /sdk/v1/flags.json),
+	// a bearer token check say. Nil serves it to anyone who can reach the server, as
+	// OFREP is (see the package documentation).
+	SnapshotAuth echo.MiddlewareFunc
+}
+
+// EventStreamOptions tune the change notifications. Zero fields take their defaults.
+type EventStreamOptions struct {
+	MaxStreams  int           // open streams at once; one more is refused with a 503 (default 1000)
+	Heartbeat   time.Duration // comment line on an idle stream (default 15 s)
+	MinInterval time.Duration // least time between two events on a stream; changes within coalesce (default 250 ms)
+	Retry       time.Duration // reconnection delay the stream asks clients for (default 2 s)
 }
 
 // Module is the evaluation module.
@@ -35,6 +53,8 @@ type Module struct {
 	holder    *snapshot.Holder
 	projector *projection.Projector
 	api       *ofrep.API
+	sdk       *sdkapi.API
+	auth      echo.MiddlewareFunc
 
 	mu      sync.Mutex
 	loadErr error // why the last Start failed, for Ready
@@ -49,6 +69,10 @@ func New(deps Deps) (*Module, error) {
 		return nil, errors.New("Deps.Logger is required")
 	case deps.DefaultEnvironment == "":
 		return nil, errors.New("Deps.DefaultEnvironment is required")
+	case deps.EventStreams.MaxStreams < 0:
+		return nil, fmt.Errorf("Deps.EventStreams.MaxStreams is %d: it must not be negative (0 takes the default)", deps.EventStreams.MaxStreams)
+	case deps.EventStreams.Heartbeat < 0 || deps.EventStreams.MinInterval < 0 || deps.EventStreams.Retry < 0:
+		return nil, errors.New("Deps.EventStreams durations must not be negative (0 takes the default)")
 	}
 	now := deps.Now
 	if now == nil {
@@ -56,12 +80,36 @@ func New(deps Deps) (*Module, error) {
 	}
 	logger := deps.Logger.With("module", "evaluation")
 	holder := &snapshot.Holder{}
-	return &Module{
+	m := &Module{
 		logger:    logger,
 		holder:    holder,
 		projector: projection.New(store.New(deps.DB), holder, flagsv1.ConsumerEvaluationProjection, now, logger),
-		api:       ofrep.New(holder, deps.DefaultEnvironment, now),
-	}, nil
+		sdk:       sdkapi.New(holder, deps.DefaultEnvironment),
+		auth:      deps.SnapshotAuth,
+	}
+	m.api = ofrep.New(holder, deps.DefaultEnvironment, now, ofrep.Options{
+		MaxStreams:  deps.EventStreams.MaxStreams,
+		Heartbeat:   deps.EventStreams.Heartbeat,
+		MinInterval: deps.EventStreams.MinInterval,
+		Retry:       deps.EventStreams.Retry,
+		CatchUp:     m.catchUp,
+	})
+	return m, nil
+}
+
+// catchUp reloads the snapshots when the store holds newer revisions: a refetch named a
+// configuration that another replica sharing the store has applied and this one has not
+// (Follow would get there within its interval).
+func (m *Module) catchUp(ctx context.Context) error {
+	reloaded, err := m.projector.Refresh(ctx)
+	if err != nil {
+		m.logger.WarnContext(ctx, "cannot catch up with the store for a refetch naming a newer configuration", "err", err)
+		return err
+	}
+	if reloaded {
+		m.logger.InfoContext(ctx, "snapshots reloaded: a refetch named a configuration another replica applied")
+	}
+	return nil
 }
 
 // Start loads every environment's snapshot from the module's own store. Events handled
@@ -109,8 +157,25 @@ func (m *Module) Ready() error {
 	return errors.New("snapshots are not loaded yet: Start has not completed")
 }
 
-// Routes registers the OFREP endpoints on g, the root group.
-func (m *Module) Routes(g *echo.Group) { m.api.Routes(g) }
+// Routes registers on g, the root group, the OFREP endpoints (evaluations and change
+// notifications) and the SDK's definitions snapshot.
+func (m *Module) Routes(g *echo.Group) {
+	m.api.Routes(g)
+	if m.auth != nil {
+		m.sdk.Routes(g, m.auth)
+	} else {
+		m.sdk.Routes(g)
+	}
+}
+
+// CloseStreams ends every open change-notification stream and refuses new ones. Call it
+// when the HTTP server starts shutting down (http.Server.RegisterOnShutdown):
+// http.Server.Shutdown waits for every handler to return, and a stream's never does on
+// its own. Safe to call more than once.
+func (m *Module) CloseStreams() { m.api.CloseStreams() }
+
+// OpenStreams returns how many change-notification streams are open.
+func (m *Module) OpenStreams() int { return m.api.OpenStreams() }
 
 // Handlers returns the module's event consumers: the projection of flag events.
 func (m *Module) Handlers() []bus.Handler {

@@ -53,12 +53,14 @@ const eventsPactPriorCreated = `{"eventId":"0196a1d2-7c00-7000-8000-0000000000a0
 "environment":"development","flagKey":"new-checkout","version":1,"actor":"alice","occurredAt":"2025-06-01T09:00:00Z",
 "before":null,"after":{"state":"ENABLED","variants":{"on":true,"off":false},"defaultVariant":"on","metadata":{"team":"payments"}}}`
 
-// What OFREP answers for new-checkout in each state the messages lead to.
+// What OFREP answers for new-checkout in each state the messages lead to. A success
+// names where change notifications stream (OFREP ADR-0008).
 const (
-	eventsPactServesOn = `{"key":"new-checkout","reason":"STATIC","variant":"on","value":true,"metadata":{"team":"payments"}}`
+	eventsPactStreams  = `"eventStreams":[{"type":"sse","endpoint":{"requestUri":"/ofrep/v1/events"}}]`
+	eventsPactServesOn = `{"key":"new-checkout","reason":"STATIC","variant":"on","value":true,"metadata":{"team":"payments"},` + eventsPactStreams + `}`
 	// The update's rule serves "on" to @example.com addresses, and the test asks as one.
-	eventsPactTargetedOn = `{"key":"new-checkout","reason":"TARGETING_MATCH","variant":"on","value":true,"metadata":{"team":"payments"}}`
-	eventsPactIsDisabled = `{"key":"new-checkout","reason":"DISABLED","metadata":{"team":"payments"}}`
+	eventsPactTargetedOn = `{"key":"new-checkout","reason":"TARGETING_MATCH","variant":"on","value":true,"metadata":{"team":"payments"},` + eventsPactStreams + `}`
+	eventsPactIsDisabled = `{"key":"new-checkout","reason":"DISABLED","metadata":{"team":"payments"},` + eventsPactStreams + `}`
 	eventsPactNotFound   = `{"key":"new-checkout","errorCode":"FLAG_NOT_FOUND","errorDetails":"flag 'new-checkout' not found in environment 'development'"}`
 )
 

@@ -86,7 +86,7 @@ func testOlderVersionIsIgnored(t *testing.T, d storage.Dialect) {
 			h := startedOn(t, d)
 			h.mustDeliver(tt.events(t)...)
 			rec := h.evaluate("f", ``)
-			if !strings.Contains(rec.Body.String(), tt.want) {
+			if !strings.Contains(withoutEventStreams(rec.Body.String()), tt.want) {
 				t.Fatalf("body %s, want %s", rec.Body.String(), tt.want)
 			}
 			if got := h.revision(env); got != tt.rev {

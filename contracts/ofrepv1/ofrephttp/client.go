@@ -30,9 +30,10 @@ const (
 
 // Client calls one OFREP server. It is safe for concurrent use.
 type Client struct {
-	base   string // scheme://host[/path], no trailing slash
-	http   *http.Client
-	header http.Header // extra headers sent with every request
+	base       string // scheme://host[/path], no trailing slash
+	http       *http.Client
+	header     http.Header   // extra headers sent with every request
+	streamIdle time.Duration // Watch's idle timeout; 0 for DefaultStreamIdleTimeout
 }
 
 // Option configures a Client.
@@ -147,6 +148,10 @@ type BulkResult struct {
 	ETag string
 	// NotModified reports a 304: the results cached under the ifNoneMatch sent are current.
 	NotModified bool
+	// EventStreams are where the server announces changes (OFREP ADR-0008): connect to
+	// those of type ofrepv1.EventStreamTypeSSE (URL from StreamURL) with Watch. Nil on a
+	// 304 (keep the ones you had) and when the server offers none (keep polling).
+	EventStreams []ofrepv1.EventStream
 }
 
 // EvaluateFlags evaluates every flag in evalCtx (nil is an empty context): POST
@@ -155,7 +160,31 @@ type BulkResult struct {
 // ifNoneMatch when it repeated none). A 400 OFREP error is an *EvaluationError without
 // Key; any other failing status is an *HTTPError.
 func (c *Client) EvaluateFlags(ctx context.Context, evalCtx map[string]any, ifNoneMatch string) (BulkResult, error) {
-	resp, err := c.post(ctx, c.base+ofrepv1.PathEvaluateFlags, evalCtx, ifNoneMatch)
+	return c.evaluateFlags(ctx, c.base+ofrepv1.PathEvaluateFlags, evalCtx, ifNoneMatch)
+}
+
+// EvaluateFlagsOnChange is EvaluateFlags for a refetch that the change event ev
+// triggered: as OFREP asks, it adds ev's etag and lastModified as the flagConfigEtag and
+// flagConfigLastModified query parameters (each only when set), which tell the server
+// what configuration the client expects to see. Use EvaluateFlags for every other fetch
+// (the first one, after a reconnect, on a context change).
+func (c *Client) EvaluateFlagsOnChange(ctx context.Context, evalCtx map[string]any, ifNoneMatch string, ev ofrepv1.ChangeEvent) (BulkResult, error) {
+	target := c.base + ofrepv1.PathEvaluateFlags
+	q := url.Values{}
+	if ev.ETag != "" {
+		q.Set(ofrepv1.QueryFlagConfigETag, ev.ETag)
+	}
+	if ev.LastModified != "" {
+		q.Set(ofrepv1.QueryFlagConfigLastModified, ev.LastModified)
+	}
+	if len(q) > 0 {
+		target += "?" + q.Encode()
+	}
+	return c.evaluateFlags(ctx, target, evalCtx, ifNoneMatch)
+}
+
+func (c *Client) evaluateFlags(ctx context.Context, target string, evalCtx map[string]any, ifNoneMatch string) (BulkResult, error) {
+	resp, err := c.post(ctx, target, evalCtx, ifNoneMatch)
 	if err != nil {
 		return BulkResult{}, fmt.Errorf("evaluate flags: %w", err)
 	}
@@ -168,7 +197,7 @@ func (c *Client) EvaluateFlags(ctx context.Context, evalCtx map[string]any, ifNo
 		for i := range bulk.Flags {
 			dropNullValue(&bulk.Flags[i])
 		}
-		return BulkResult{Flags: bulk.Flags, ETag: resp.header.Get(headerETag)}, nil
+		return BulkResult{Flags: bulk.Flags, ETag: resp.header.Get(headerETag), EventStreams: bulk.EventStreams}, nil
 	case http.StatusNotModified:
 		if ifNoneMatch == "" {
 			break // a 304 to an unconditional request: nothing cached to keep
@@ -196,7 +225,7 @@ type response struct {
 }
 
 func (r response) httpError() *HTTPError {
-	return &HTTPError{Status: r.status, Body: truncate(r.body, maxErrorBody)}
+	return &HTTPError{Status: r.status, Body: truncate(r.body, maxErrorBody), RetryAfter: retryAfter(r.header)}
 }
 
 // post sends an OFREP evaluation request and reads the whole response. The body is

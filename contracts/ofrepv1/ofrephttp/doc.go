@@ -1,6 +1,8 @@
 // Package ofrephttp is the HTTP transport of the OpenFeature Remote Evaluation Protocol as
 // Switchyard's clients speak it: one POST per single evaluation, one per bulk evaluation,
-// and typed errors that say what went wrong. The Go SDK builds its cache, circuit breakers
+// the change notifications (Watch, an SSE reader per OFREP ADR-0008), Switchyard's
+// definitions snapshot for local evaluation (FetchSnapshot), and typed errors that say
+// what went wrong. The Go SDK builds its cache, circuit breakers
 // and fallbacks on top of it; this package does none of that, it never retries and keeps
 // no state between calls.
 //
@@ -24,6 +26,14 @@
 // refused, the context's deadline) are returned wrapped as they come from net/http, and a
 // response body over MaxResponseBytes is an error, not a truncated result.
 //
-// The package imports only the standard library and contracts/ofrepv1, so that an
-// extracted service or the SDK (its own Go module) can use it without the monolith.
+// Change notifications: a 200 lists the server's event streams (BulkResult.EventStreams;
+// StreamURL resolves one). Watch holds one open and calls back on every refetchEvaluation
+// event until the stream ends, then returns so that the caller reconnects with jittered
+// backoff; the server sends the current etag first on every connection. A refetch that
+// an event triggered goes through EvaluateFlagsOnChange (the ADR's flagConfigEtag and
+// flagConfigLastModified query parameters) or FetchSnapshot; the event's etag equals the
+// snapshot's ETag of the same revision, so a client holding that snapshot skips it.
+//
+// The package imports only the standard library and contracts (ofrepv1, snapshotv1), so
+// that an extracted service or the SDK (its own Go module) can use it without the monolith.
 package ofrephttp

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -36,6 +37,9 @@ func (e *EvaluationError) StatusCode() int { return e.Status }
 type HTTPError struct {
 	Status int
 	Body   string // the start of the response body (at most 512 bytes), for logs
+	// RetryAfter is the response's Retry-After (seconds or an HTTP date, capped at a day);
+	// 0 when it has none. A 503 while the server loads, or over its stream limit, has one.
+	RetryAfter time.Duration
 }
 
 func (e *HTTPError) Error() string {

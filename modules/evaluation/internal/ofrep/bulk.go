@@ -28,6 +28,10 @@ func (a *API) evaluateFlags(c echo.Context) error {
 	if !loaded {
 		return a.unavailable(c)
 	}
+	snap, ok, err := a.snapshotFor(c, snap)
+	if !ok {
+		return err
+	}
 	body, err := a.readBody(c)
 	if err != nil {
 		return err
@@ -57,7 +61,8 @@ func (a *API) evaluateFlags(c echo.Context) error {
 		}
 		out.Write(flag.Evaluate(req).Body)
 	}
-	out.WriteString(`]}`)
+	out.WriteByte(']')
+	out.Write(a.streamsSuffix)
 	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, out.Bytes())
 }
 

@@ -43,7 +43,8 @@ func (p *Projector) Apply(ctx context.Context, ev flagsv1.FlagChanged) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 
-	outcome, revision, err := p.store.Apply(ctx, p.consumer, ev, p.now())
+	now := p.now()
+	outcome, revision, err := p.store.Apply(ctx, p.consumer, ev, now)
 	if err != nil {
 		return fmt.Errorf("project %s event %s for %s/%s v%d: %w", ev.Type, ev.EventID, ev.Environment, ev.FlagKey, ev.Version, err)
 	}
@@ -57,10 +58,12 @@ func (p *Projector) Apply(ctx context.Context, ev flagsv1.FlagChanged) error {
 		var f *snapshot.Flag
 		if !ev.Archived() {
 			f = snapshot.Compile(ev.FlagKey, snapshot.Source{
-				Definition: *ev.After, Evaluators: ev.Evaluators, FlagSetMetadata: ev.FlagSetMetadata,
+				Definition: *ev.After, Evaluators: ev.Evaluators, FlagSetMetadata: ev.FlagSetMetadata, Changed: now.Truncate(time.Millisecond),
 			})
 		}
-		p.holder.Put(ev.Environment, cur.With(revision, ev.FlagKey, f))
+		// The store keeps times to the millisecond: so does memory, or a reload would
+		// change Last-Modified.
+		p.holder.Put(ev.Environment, cur.With(revision, now.Truncate(time.Millisecond).UTC(), ev.FlagKey, f))
 	}
 	log.DebugContext(ctx, "flag event projected", "revision", revision)
 	return nil
@@ -108,9 +111,14 @@ func (p *Projector) load(ctx context.Context) error {
 		for key, stored := range env.Flags {
 			flags[key] = snapshot.Compile(key, snapshot.Source{
 				Definition: stored.Definition, Evaluators: stored.Evaluators, FlagSetMetadata: stored.FlagSetMetadata,
+				Changed: stored.UpdatedAt,
 			})
 		}
-		snaps[env.Name] = snapshot.New(env.Revision, flags)
+		modified := env.UpdatedAt
+		if env.Revision == 0 {
+			modified = time.Time{}
+		}
+		snaps[env.Name] = snapshot.New(env.Name, env.Revision, modified, flags)
 		total += len(flags)
 	}
 	p.holder.Replace(snaps)

@@ -42,9 +42,10 @@ func (o Outcome) String() string {
 
 // Environment is one environment as stored: its revision and its live (non-archived) flags.
 type Environment struct {
-	Name     string
-	Revision int64
-	Flags    map[string]Flag
+	Name      string
+	Revision  int64
+	UpdatedAt time.Time // when Revision was reached
+	Flags     map[string]Flag
 }
 
 // Flag is a live flag as stored: its definition with the shared rules its targeting
@@ -53,6 +54,7 @@ type Flag struct {
 	Definition      flagsv1.Definition
 	Evaluators      map[string]json.RawMessage
 	FlagSetMetadata map[string]any
+	UpdatedAt       time.Time // when its last event was applied
 }
 
 // Store is the evaluation module's persistence.
@@ -248,21 +250,22 @@ func (s *Store) Load(ctx context.Context) (envs []Environment, err error) {
 	}
 	defer func() { _ = tx.Rollback() }()
 
-	const qEnvs = `SELECT name, revision FROM evaluation_environments ORDER BY name`
+	const qEnvs = `SELECT name, revision, updated_at FROM evaluation_environments ORDER BY name`
 	var rows []struct {
-		Name     string `db:"name"`
-		Revision int64  `db:"revision"`
+		Name      string `db:"name"`
+		Revision  int64  `db:"revision"`
+		UpdatedAt int64  `db:"updated_at"`
 	}
 	if err := tx.SelectContext(ctx, &rows, qEnvs); err != nil {
 		return nil, fmt.Errorf("select environments: %w", err)
 	}
 	byName := make(map[string]int, len(rows))
 	for i, r := range rows {
-		envs = append(envs, Environment{Name: r.Name, Revision: r.Revision, Flags: map[string]Flag{}})
+		envs = append(envs, Environment{Name: r.Name, Revision: r.Revision, UpdatedAt: time.UnixMilli(r.UpdatedAt).UTC(), Flags: map[string]Flag{}})
 		byName[r.Name] = i
 	}
 
-	const qFlags = `SELECT environment, flag_key, definition, evaluators, flag_set_metadata FROM evaluation_flags WHERE NOT archived`
+	const qFlags = `SELECT environment, flag_key, definition, evaluators, flag_set_metadata, updated_at FROM evaluation_flags WHERE NOT archived`
 	flags, err := tx.QueryxContext(ctx, qFlags)
 	if err != nil {
 		return nil, fmt.Errorf("select flags: %w", err)
@@ -271,14 +274,15 @@ func (s *Store) Load(ctx context.Context) (envs []Environment, err error) {
 	for flags.Next() {
 		var env, key, raw string
 		var evaluators, flagSetMetadata sql.NullString
-		if err := flags.Scan(&env, &key, &raw, &evaluators, &flagSetMetadata); err != nil {
+		var updatedAt int64
+		if err := flags.Scan(&env, &key, &raw, &evaluators, &flagSetMetadata, &updatedAt); err != nil {
 			return nil, fmt.Errorf("scan flag: %w", err)
 		}
 		i, ok := byName[env]
 		if !ok {
 			return nil, fmt.Errorf("flag %s/%s: environment has no revision row", env, key)
 		}
-		var f Flag
+		f := Flag{UpdatedAt: time.UnixMilli(updatedAt).UTC()}
 		if err := json.Unmarshal([]byte(raw), &f.Definition); err != nil {
 			return nil, fmt.Errorf("decode stored definition of %s/%s: %w", env, key, err)
 		}
