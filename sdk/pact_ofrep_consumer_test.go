@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/pact-foundation/pact-go/v2/consumer"
 	"github.com/pact-foundation/pact-go/v2/matchers"
@@ -16,6 +17,8 @@ import (
 	"github.com/switchyardhq/switchyard/contracts/ofrepv1"
 	"github.com/switchyardhq/switchyard/contracts/ofrepv1/ofrephttp"
 	"github.com/switchyardhq/switchyard/contracts/pacttest"
+	"github.com/switchyardhq/switchyard/contracts/snapshotv1"
+	"github.com/switchyardhq/switchyard/sdk"
 )
 
 // Provider states of the OFREP pact. The provider test (modules/evaluation) sets each one
@@ -30,6 +33,9 @@ const (
 	pactStateBrokenFlag     = "a flag 'broken-flag' whose default variant is not one of its variants"
 	pactStateBulkFlags      = "an enabled boolean flag 'new-checkout' and a disabled flag 'legacy-search'"
 	pactStateBulkETagIsHeld = "an enabled boolean flag 'new-checkout', and the client holds the current bulk ETag for its context"
+	// States of the SDK's snapshot and change-stream interactions.
+	pactStateSnapshotETagIsHeld = "an enabled boolean flag 'new-checkout', and the client holds the current snapshot ETag"
+	pactStateStreamsFull        = "the server already serves as many change streams as it allows"
 )
 
 const (
@@ -60,7 +66,7 @@ type pactInteraction struct {
 	request            func(*consumer.V4UnconfiguredInteraction) *consumer.V4InteractionWithRequest
 	status             int
 	response           consumer.V4ResponseBuilderFunc
-	exercise           func(context.Context, *ofrephttp.Client) error
+	exercise           func(ctx context.Context, c *ofrephttp.Client, baseURL string) error
 }
 
 func TestPactConsumerOFREPClient(t *testing.T) {
@@ -80,11 +86,12 @@ func TestPactConsumerOFREPClient(t *testing.T) {
 				UponReceiving(in.description)).
 				WillRespondWith(in.status, in.response).
 				ExecuteTest(t, func(cfg consumer.MockServerConfig) error {
-					c, err := ofrephttp.New(fmt.Sprintf("http://%s:%d", cfg.Host, cfg.Port))
+					base := fmt.Sprintf("http://%s:%d", cfg.Host, cfg.Port)
+					c, err := ofrephttp.New(base)
 					if err != nil {
 						return err
 					}
-					return in.exercise(context.Background(), c)
+					return in.exercise(context.Background(), c, base)
 				})
 			if err != nil {
 				t.Fatal(err)
@@ -106,9 +113,16 @@ func pactInteractions() []pactInteraction {
 			b.Header("Content-Type", matchers.S("application/json")).JSONBody(m)
 		}
 	}
+	// exactBody pins a whole single evaluation, which (OFREP ADR-0008) also names where
+	// its change notifications stream.
 	exactBody := func(m pactObject) consumer.V4ResponseBuilderFunc {
+		whole := pactObject{"eventStreams": []any{pactObject{"type": ofrepv1.EventStreamTypeSSE,
+			"endpoint": pactObject{"requestUri": ofrepv1.PathEventStream}}}}
+		for k, v := range m {
+			whole[k] = v
+		}
 		return func(b *consumer.V4ResponseBuilder) {
-			b.Header("Content-Type", matchers.S("application/json")).JSONBody(matchers.Equality(m))
+			b.Header("Content-Type", matchers.S("application/json")).JSONBody(matchers.Equality(whole))
 		}
 	}
 	return []pactInteraction{
@@ -119,7 +133,7 @@ func pactInteractions() []pactInteraction {
 				"key": matchers.S("new-checkout"), "reason": matchers.S(ofrepv1.ReasonStatic),
 				"variant": matchers.Like("on"), "value": matchers.Like(true),
 			}),
-			exercise: func(ctx context.Context, c *ofrephttp.Client) error {
+			exercise: func(ctx context.Context, c *ofrephttp.Client, _ string) error {
 				ev, err := c.EvaluateFlag(ctx, "new-checkout", pactEvalCtx())
 				if err != nil {
 					return err
@@ -134,7 +148,7 @@ func pactInteractions() []pactInteraction {
 				"key": matchers.S("banner-text"), "reason": matchers.S(ofrepv1.ReasonStatic),
 				"variant": matchers.Like("winter"), "value": matchers.Like("Winter sale"),
 			}),
-			exercise: func(ctx context.Context, c *ofrephttp.Client) error {
+			exercise: func(ctx context.Context, c *ofrephttp.Client, _ string) error {
 				ev, err := c.EvaluateFlag(ctx, "banner-text", pactEvalCtx())
 				if err != nil {
 					return err
@@ -149,7 +163,7 @@ func pactInteractions() []pactInteraction {
 				"key": matchers.S("missing-flag"), "errorCode": matchers.S(ofrepv1.ErrorFlagNotFound),
 				"errorDetails": matchers.Like("flag 'missing-flag' not found in environment 'development'"),
 			}),
-			exercise: func(ctx context.Context, c *ofrephttp.Client) error {
+			exercise: func(ctx context.Context, c *ofrephttp.Client, _ string) error {
 				_, err := c.EvaluateFlag(ctx, "missing-flag", pactEvalCtx())
 				return pactExpectError(err, 404, "missing-flag", ofrepv1.ErrorFlagNotFound)
 			},
@@ -162,7 +176,7 @@ func pactInteractions() []pactInteraction {
 			state: pactStateDisabledFlag, description: "a single evaluation of a disabled flag",
 			request: single("legacy-search"), status: 200,
 			response: exactBody(pactDisabledBody()),
-			exercise: func(ctx context.Context, c *ofrephttp.Client) error {
+			exercise: func(ctx context.Context, c *ofrephttp.Client, _ string) error {
 				ev, err := c.EvaluateFlag(ctx, "legacy-search", pactEvalCtx())
 				if err != nil {
 					return err
@@ -177,7 +191,7 @@ func pactInteractions() []pactInteraction {
 			state: pactStateCodeDefault, description: "a single evaluation of a flag whose default is the code default",
 			request: single("dark-mode"), status: 200,
 			response: exactBody(pactObject{"key": "dark-mode", "reason": ofrepv1.ReasonDefault, "metadata": pactObject{}}),
-			exercise: func(ctx context.Context, c *ofrephttp.Client) error {
+			exercise: func(ctx context.Context, c *ofrephttp.Client, _ string) error {
 				ev, err := c.EvaluateFlag(ctx, "dark-mode", pactEvalCtx())
 				if err != nil {
 					return err
@@ -192,7 +206,7 @@ func pactInteractions() []pactInteraction {
 				"key": matchers.S("broken-flag"), "errorCode": matchers.S(ofrepv1.ErrorGeneral),
 				"errorDetails": matchers.Like("flag 'broken-flag' has a default variant 'gone' that is not one of its variants"),
 			}),
-			exercise: func(ctx context.Context, c *ofrephttp.Client) error {
+			exercise: func(ctx context.Context, c *ofrephttp.Client, _ string) error {
 				_, err := c.EvaluateFlag(ctx, "broken-flag", pactEvalCtx())
 				return pactExpectError(err, 400, "broken-flag", ofrepv1.ErrorGeneral)
 			},
@@ -214,7 +228,7 @@ func pactInteractions() []pactInteraction {
 						matchers.Equality(pactDisabledBody()),
 					})})
 			},
-			exercise: func(ctx context.Context, c *ofrephttp.Client) error {
+			exercise: func(ctx context.Context, c *ofrephttp.Client, _ string) error {
 				res, err := c.EvaluateFlags(ctx, pactEvalCtx(), "")
 				if err != nil {
 					return err
@@ -226,6 +240,101 @@ func pactInteractions() []pactInteraction {
 					return err
 				}
 				return pactExpect(res.Flags[1], "legacy-search", ofrepv1.ReasonDisabled, "", nil)
+			},
+		},
+		{
+			// The SDK's sync: the definitions snapshot it evaluates locally and persists
+			// as its last good snapshot, fetched and evaluated by a real sdk.Client.
+			state: pactStateBulkFlags, description: "a definitions snapshot",
+			request: func(i *consumer.V4UnconfiguredInteraction) *consumer.V4InteractionWithRequest {
+				return i.WithRequest("GET", snapshotv1.Path, func(b *consumer.V4RequestBuilder) {
+					b.Header("Accept", matchers.S("application/json"))
+				})
+			},
+			status: 200,
+			response: func(b *consumer.V4ResponseBuilder) {
+				b.Header("Content-Type", matchers.S("application/json")).
+					Header("ETag", matchers.Regex(pactETagExample, pactETagRegex)).
+					JSONBody(pactObject{
+						"environment": matchers.Like("development"),
+						"revision":    matchers.Integer(2),
+						"flags": pactObject{
+							"new-checkout": pactObject{"state": matchers.S("ENABLED"), "defaultVariant": matchers.S("on"),
+								"variants": pactObject{"on": true, "off": false}},
+							"legacy-search": pactObject{"state": matchers.S("DISABLED"),
+								"metadata": pactObject{"team": matchers.S("search")}},
+						},
+					})
+			},
+			exercise: func(ctx context.Context, _ *ofrephttp.Client, baseURL string) error {
+				c, err := sdk.New(sdk.Options{BaseURL: baseURL, LocalEvaluation: true, Logger: quietLogger(),
+					Sync: sdk.SyncOptions{PollInterval: time.Hour, DisableStream: true}})
+				if err != nil {
+					return err
+				}
+				defer func() { _ = c.Close() }()
+				if err := c.WaitReady(ctx); err != nil {
+					return err
+				}
+				if st := c.Stats(); st.State != sdk.StateReady || st.SnapshotETag != pactETagExample {
+					return fmt.Errorf("after the snapshot: state %s, ETag %s; want READY and %s", st.State, st.SnapshotETag, pactETagExample)
+				}
+				on := c.Boolean(ctx, "new-checkout", false, pactEvalCtx())
+				off := c.Boolean(ctx, "legacy-search", true, pactEvalCtx())
+				if !on.Value || on.Reason != ofrepv1.ReasonStatic || on.Source != sdk.SourceLocal ||
+					!off.Value || off.Reason != ofrepv1.ReasonDisabled || off.Metadata["team"] != "search" {
+					return fmt.Errorf("local evaluations %+v and %+v, want new-checkout on (STATIC) and legacy-search DISABLED", on, off)
+				}
+				return nil
+			},
+		},
+		{
+			// As for the bulk ETag, the provider's state handler returns the snapshot's
+			// current ETag as "etag", which the verifier puts into If-None-Match.
+			state: pactStateSnapshotETagIsHeld, description: "a definitions snapshot with the current ETag",
+			request: func(i *consumer.V4UnconfiguredInteraction) *consumer.V4InteractionWithRequest {
+				return i.WithRequest("GET", snapshotv1.Path, func(b *consumer.V4RequestBuilder) {
+					b.Header("Accept", matchers.S("application/json")).
+						Header("If-None-Match", matchers.FromProviderState("${etag}", pactETagExample))
+				})
+			},
+			status: 304,
+			response: func(b *consumer.V4ResponseBuilder) {
+				b.Header("ETag", matchers.Regex(pactETagExample, pactETagRegex))
+			},
+			exercise: func(ctx context.Context, c *ofrephttp.Client, _ string) error {
+				res, err := c.FetchSnapshot(ctx, pactETagExample)
+				if err != nil {
+					return err
+				}
+				if !res.NotModified || res.ETag != pactETagExample || res.Body != nil {
+					return fmt.Errorf("snapshot result = %+v, want not modified with ETag %s", res, pactETagExample)
+				}
+				return nil
+			},
+		},
+		{
+			// The change stream's refusal: the SDK reconnects after the server's
+			// Retry-After (with jitter) instead of hammering it. (The stream itself never
+			// ends, so a request/response pact cannot hold it; the SDK's tests run it
+			// against the real server.)
+			state: pactStateStreamsFull, description: "a change stream the server has no room for",
+			request: func(i *consumer.V4UnconfiguredInteraction) *consumer.V4InteractionWithRequest {
+				return i.WithRequest("GET", ofrepv1.PathEventStream, func(b *consumer.V4RequestBuilder) {
+					b.Header("Accept", matchers.S("text/event-stream"))
+				})
+			},
+			status: 503,
+			response: func(b *consumer.V4ResponseBuilder) {
+				b.Header("Retry-After", matchers.Regex("5", `^[0-9]+$`))
+			},
+			exercise: func(ctx context.Context, c *ofrephttp.Client, baseURL string) error {
+				err := c.Watch(ctx, baseURL+ofrepv1.PathEventStream, func(ofrepv1.ChangeEvent) {})
+				var he *ofrephttp.HTTPError
+				if !errors.As(err, &he) || he.Status != 503 || he.RetryAfter != 5*time.Second {
+					return fmt.Errorf("watch = %v, want an HTTP 503 with a Retry-After of 5 s", err)
+				}
+				return nil
 			},
 		},
 		{
@@ -249,7 +358,7 @@ func pactInteractions() []pactInteraction {
 			response: func(b *consumer.V4ResponseBuilder) {
 				b.Header("ETag", matchers.Regex(pactETagExample, pactETagRegex))
 			},
-			exercise: func(ctx context.Context, c *ofrephttp.Client) error {
+			exercise: func(ctx context.Context, c *ofrephttp.Client, _ string) error {
 				res, err := c.EvaluateFlags(ctx, pactEvalCtx(), pactETagExample)
 				if err != nil {
 					return err

@@ -28,6 +28,7 @@ import (
 	"github.com/switchyardhq/switchyard/contracts/flagsv1"
 	"github.com/switchyardhq/switchyard/contracts/ofrepv1"
 	"github.com/switchyardhq/switchyard/contracts/pacttest"
+	"github.com/switchyardhq/switchyard/contracts/snapshotv1"
 	"github.com/switchyardhq/switchyard/migrations"
 	"github.com/switchyardhq/switchyard/modules/evaluation"
 	"github.com/switchyardhq/switchyard/platform/bus"
@@ -54,6 +55,9 @@ const (
 // (switchyard-flags -> switchyard-evaluation); the provider's push endpoint accepts it.
 const pushPactToken = "push-token-example-0123456789"
 
+// ofrepPactMaxStreams is the provider's change-stream limit; the "no room" state fills it.
+const ofrepPactMaxStreams = 2
+
 // ofrepPactFlag is one flag a provider state needs.
 type ofrepPactFlag struct{ key, definition string }
 
@@ -64,6 +68,9 @@ type ofrepPactProvider struct {
 	baseURL string
 	client  *http.Client
 	handler bus.Handler
+
+	// held are change streams a provider state keeps open until its teardown.
+	held []*http.Response
 
 	// storeFailing makes the projection fail as a lost database would (a push provider state).
 	storeFailing atomic.Bool
@@ -97,7 +104,8 @@ func ofrepPactStart(t *testing.T) *ofrepPactProvider {
 	t.Helper()
 	logger := slog.New(slog.DiscardHandler)
 	db := migratetest.SQLite(t, filepath.Join(t.TempDir(), "evaluation.db"), "evaluation", migrations.For)
-	mod, err := evaluation.New(evaluation.Deps{DB: db, Logger: logger, DefaultEnvironment: ofrepPactEnvironment})
+	mod, err := evaluation.New(evaluation.Deps{DB: db, Logger: logger, DefaultEnvironment: ofrepPactEnvironment,
+		EventStreams: evaluation.EventStreamOptions{MaxStreams: ofrepPactMaxStreams}})
 	if err != nil {
 		t.Fatalf("new evaluation module: %v", err)
 	}
@@ -174,6 +182,20 @@ func (p *ofrepPactProvider) stateHandlers() models.StateHandlers {
 		"an enabled boolean flag 'dark-mode' whose default variant is null":          seeding(ofrepPactFlag{"dark-mode", ofrepPactCodeDefault}),
 		"a flag 'broken-flag' whose default variant is not one of its variants":      seeding(ofrepPactFlag{"broken-flag", ofrepPactBroken}),
 		"an enabled boolean flag 'new-checkout' and a disabled flag 'legacy-search'": seeding(newCheckout, legacySearch),
+		"an enabled boolean flag 'new-checkout', and the client holds the current snapshot ETag": func(setup bool, _ models.ProviderState) (models.ProviderStateResponse, error) {
+			if !setup {
+				return nil, nil
+			}
+			if err := p.seed(newCheckout); err != nil {
+				return nil, err
+			}
+			etag, err := p.snapshotETag()
+			if err != nil {
+				return nil, err
+			}
+			return models.ProviderStateResponse{"etag": etag}, nil
+		},
+		"the server already serves as many change streams as it allows": p.fillStreams,
 		// States of the push pact (switchyard-flags -> switchyard-evaluation).
 		"no flag 'pushed-flag' exists":               seeding(),
 		"the flag 'pushed-flag' exists at version 1": seeding(ofrepPactFlag{"pushed-flag", ofrepPactBoolean}),
@@ -196,6 +218,51 @@ func (p *ofrepPactProvider) stateHandlers() models.StateHandlers {
 			return models.ProviderStateResponse{"etag": etag}, nil
 		},
 	}
+}
+
+// snapshotETag is the ETag of the definitions snapshot the server serves now.
+func (p *ofrepPactProvider) snapshotETag() (string, error) {
+	resp, err := p.client.Get(p.baseURL + snapshotv1.Path)
+	if err != nil {
+		return "", fmt.Errorf("definitions snapshot: %w", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("ETag") == "" {
+		return "", fmt.Errorf("definitions snapshot: HTTP %d, ETag %q", resp.StatusCode, resp.Header.Get("ETag"))
+	}
+	return resp.Header.Get("ETag"), nil
+}
+
+// fillStreams opens as many change streams as the provider allows and holds them until
+// the state's teardown.
+func (p *ofrepPactProvider) fillStreams(setup bool, _ models.ProviderState) (models.ProviderStateResponse, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !setup {
+		for _, r := range p.held {
+			_ = r.Body.Close()
+		}
+		p.held = nil
+		return nil, nil
+	}
+	streams := &http.Client{} // no timeout: the streams stay open
+	for len(p.held) < ofrepPactMaxStreams {
+		req, err := http.NewRequest(http.MethodGet, p.baseURL+ofrepv1.PathEventStream, nil)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Accept", "text/event-stream")
+		resp, err := streams.Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("open change stream %d: %w", len(p.held)+1, err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			_ = resp.Body.Close()
+			return nil, fmt.Errorf("open change stream %d: HTTP %d", len(p.held)+1, resp.StatusCode)
+		}
+		p.held = append(p.held, resp)
+	}
+	return nil, nil
 }
 
 // alreadyApplied projects an event with the state's "eventId", so that the push of the
