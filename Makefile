@@ -16,7 +16,7 @@ LINT_MODULES := $(GO_MODULES) deploy
 each_module = for m in $(or $(2),$(GO_MODULES)); do (cd $$m && $(1)) || exit 1; done
 
 .PHONY: run build build-command build-read test test-unit test-race test-tags test-integration lint vet fmt-check tidy-check clean bench \
-	test-command test-read test-shared contracts-consumer-command contracts-consumer-read \
+	test-command test-read test-shared contracts-consumer-command contracts-consumer-read sdk-faults \
 	pact-lib contracts contracts-consumer contracts-provider contracts-check pact-cli pact-publish can-i-deploy
 
 # Pact: pact-go v2 links libpact_ffi 0.4.x, which this pinned npm package ships (later
@@ -110,6 +110,11 @@ test-race:
 ## database connections, NATS down 20 s, redelivered events); build tag "integration", about 90 s
 test-integration:
 	$(GO) test -tags integration -count=1 -v -timeout 5m ./e2e/...
+
+## sdk-faults: the SDK's example application through every outage (primary stopped, stalled,
+## answering 500; Redis and the secondary dropped; everything down), with its figures
+sdk-faults:
+	cd sdk && CGO_ENABLED=1 $(GO) test -race -count=1 -v -run 'TestFlagloopSurvivesEveryOutage' ./examples/flagloop/
 
 ## test-unit: every test without the race detector (no C compiler needed)
 test-unit:
