@@ -14,6 +14,7 @@ commands:
   serve     run the service (flags, evaluation and audit modules)
   migrate   apply every module's database migrations and exit
   flags     flags as code against a running server: import, diff, export (flagd flag files)
+  healthcheck  exit 0 when the server on SWITCHYARD_ADDR is ready (for container health checks)
   version   print the version
 
 Run 'switchyard <command> -h' for the command's flags. Every flag has an environment
@@ -42,6 +43,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrateAll(ctx, cfg, stdout, stderr)
 	case "flags":
 		return runFlags(ctx, rest, getenv, stdout, stderr)
+	case "healthcheck":
+		return healthcheck(ctx, rest, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "switchyard", version())
 		return nil

@@ -156,6 +156,8 @@ func TestRulesCatchBrokenVariants(t *testing.T) {
 		{"waits for NATS to start, not to be healthy", set("services.read.depends_on.nats.condition", "service_started"), `service read: depends_on nats has condition "service_started", want service_healthy`},
 		{"does not wait for PostgreSQL", del("services.command.depends_on.postgres"), `service command: depends_on postgres has condition "", want service_healthy`},
 		{"NATS without a health check", del("services.nats.healthcheck"), "service nats: no health check"},
+		{"read side without a health check", del("services.read.healthcheck"), "service read: no health check"},
+		{"command side checked with curl", set("services.command.healthcheck.test", []any{"CMD", "curl", "-f", "http://localhost:8080/readyz"}), "service command: health check"},
 		{"PostgreSQL health check disabled", set("services.postgres.healthcheck", map[string]any{"disable": true}), "service postgres: no health check"},
 		{"NATS without JetStream", set("services.nats.command", []any{"-sd", "/data", "-m", "8222"}), "does not enable JetStream"},
 		{"NATS health check on the client port", set("services.nats.healthcheck.test", []any{"CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:4222/healthz"}), "does not probe the monitoring port's /healthz (:8222/healthz)"},

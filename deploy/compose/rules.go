@@ -95,6 +95,10 @@ func Check(p *types.Project, repoRoot string) []string {
 			continue
 		}
 		c.side(side, svc)
+		c.healthcheck(side.Service, svc)
+		if hc := svc.HealthCheck; hc != nil && !slices.Equal(hc.Test, []string{"CMD", "/switchyard", "healthcheck"}) {
+			c.addf("service %s: health check %q, want the binary's own [CMD /switchyard healthcheck] (the image has no shell)", side.Service, hc.Test)
+		}
 	}
 	sort.Strings(c.problems)
 	return c.problems
