@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/switchyardhq/switchyard/deploy/internal/yamlcase"
 )
 
 // paths of the repository, the project directory and the compose file, from deploy/compose.
@@ -175,21 +175,7 @@ func TestRulesCatchBrokenVariants(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			var doc map[string]any
-			if err := yaml.Unmarshal(raw, &doc); err != nil {
-				t.Fatal(err)
-			}
-			if err := tc.mutate(doc); err != nil {
-				t.Fatalf("the case no longer applies to compose.yaml: %v", err)
-			}
-			out, err := yaml.Marshal(doc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			broken := filepath.Join(t.TempDir(), "compose.yaml")
-			if err := os.WriteFile(broken, out, 0o600); err != nil {
-				t.Fatal(err)
-			}
+			broken := yamlcase.Write(t, raw, "compose.yaml", tc.mutate)
 			p, err := Load(context.Background(), broken, deployDir, nil)
 			if err != nil {
 				t.Fatalf("the broken variant should load and fail a rule, but loading failed: %v", err)

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/switchyardhq/switchyard/deploy/internal/yamlcase"
 )
 
 func repoRoot(t *testing.T) string {
@@ -312,21 +312,7 @@ func TestRulesCatchBrokenWorkflows(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			var doc map[string]any
-			if err := yaml.Unmarshal(raw, &doc); err != nil {
-				t.Fatal(err)
-			}
-			if err := tc.mutate(doc); err != nil {
-				t.Fatalf("the case no longer applies to ci.yaml: %v", err)
-			}
-			out, err := yaml.Marshal(doc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			path := filepath.Join(t.TempDir(), "ci.yaml")
-			if err := os.WriteFile(path, out, 0o600); err != nil {
-				t.Fatal(err)
-			}
+			path := yamlcase.Write(t, raw, "ci.yaml", tc.mutate)
 			w, err := LoadWorkflow(path)
 			if err != nil {
 				t.Fatal(err)
