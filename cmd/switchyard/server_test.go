@@ -130,39 +130,12 @@ func (r response) json(t *testing.T) map[string]any {
 	return m
 }
 
-// do sends a request; headers may hold "Authorization" to override the admin token
-// ("" sends none).
+// do sends a request as the e2e suite does; headers may hold "Authorization" to override
+// the admin token ("" sends none).
 func (s *server) do(method, path, body string, headers map[string]string) response {
 	s.t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, s.base+path, rd)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if strings.HasPrefix(path, "/api/") {
-		req.Header.Set("Authorization", "Bearer "+s.token)
-	}
-	for k, v := range headers {
-		if v == "" {
-			req.Header.Del(k)
-			continue
-		}
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: b}
+	r := s.deployment(busSync).Do(s.t, s.base, method, path, body, headers)
+	return response{status: r.Status, header: r.Header, body: r.Body}
 }
 
 // eventually polls cond for up to 15 s; the bound is generous, the poll is fast.
