@@ -15,8 +15,9 @@
 // If-None-Match) current, follows the server's change notifications (SSE, GET
 // /ofrep/v1/events: coalesced, reconnecting with jitter) to expire its caches at once,
 // and persists the last good snapshot to a file it can start from when the server is
-// down. With LocalEvaluation it evaluates in-process from that snapshot, with the
-// server's engine (contracts/targeting), allocating nothing for a static flag.
+// down. With LocalEvaluation it evaluates in-process from that snapshot with the
+// server's own code (contracts/flageval over contracts/targeting), allocating nothing
+// for a static flag.
 //
 // The package is a Go module of its own, so applications do not pull the server's
 // dependencies: it needs contracts/ (no dependencies), platform/breaker (gobreaker only),

@@ -2,13 +2,11 @@ package sdk
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/switchyardhq/switchyard/contracts/ofrepv1"
 	"github.com/switchyardhq/switchyard/contracts/ofrepv1/ofrephttp"
-	"github.com/switchyardhq/switchyard/sdk/internal/flageval"
 )
 
 // primaryLayer is Switchyard's OFREP API behind its breaker.
@@ -38,27 +36,23 @@ func answerOf(ev ofrepv1.Evaluation, src Source) (answer, error) {
 	if ev.ErrorCode != "" {
 		return failed(src, ev.ErrorCode, ev.ErrorDetails), nil
 	}
-	d := &flageval.Decision{Reason: ev.Reason}
-	if len(ev.Value) > 0 && string(ev.Value) != "null" {
-		v := &flageval.Variant{Name: ev.Variant, Raw: ev.Value}
-		if err := json.Unmarshal(ev.Value, &v.Value); err != nil {
-			return answer{}, fmt.Errorf("decode the value of %q: %w", ev.Key, err)
-		}
-		d.Variant = v
+	d, err := newDecision(ev.Reason, ev.Variant, ev.Value)
+	if err != nil {
+		return answer{}, fmt.Errorf("decode the value of %q: %w", ev.Key, err)
 	}
 	return answer{d: d, metadata: ev.Metadata, source: src}, nil
 }
 
 // evaluation is the OFREP form of a, as Redis keeps it.
 func (a answer) evaluation(key string) ofrepv1.Evaluation {
-	ev := ofrepv1.Evaluation{Key: key, Reason: a.d.Reason, Metadata: a.metadata, ErrorCode: a.d.ErrorCode, ErrorDetails: a.d.ErrorDetails}
-	if v := a.d.Variant; v != nil {
-		ev.Variant, ev.Value = v.Name, v.Raw
+	ev := ofrepv1.Evaluation{Key: key, Reason: a.d.reason, Metadata: a.metadata, ErrorCode: a.d.errorCode, ErrorDetails: a.d.errorDetails}
+	if v := a.d.value; v != nil {
+		ev.Variant, ev.Value = a.d.variant, v.raw
 	}
 	return ev
 }
 
 // failed is a definitive failure answer: the caller's default with an error code.
 func failed(src Source, code, msg string) answer {
-	return answer{d: flageval.Failure(code, msg), source: src}
+	return answer{d: failedDecision(code, msg), source: src}
 }

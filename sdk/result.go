@@ -5,7 +5,6 @@ import (
 	"math"
 
 	"github.com/switchyardhq/switchyard/contracts/ofrepv1"
-	"github.com/switchyardhq/switchyard/sdk/internal/flageval"
 )
 
 // Reasons a Result may carry beyond the evaluation's own (STATIC, DEFAULT,
@@ -54,12 +53,79 @@ type Result[T any] struct {
 }
 
 // answer is what a layer says about one flag for one context, before it is typed. It
-// points at a Decision that may be shared (a local evaluation's): never modify it.
+// points at a decision that may be shared (a local evaluation's): never modify it.
 type answer struct {
-	d        *flageval.Decision
+	d        *decision
 	metadata map[string]any
 	source   Source
 	served   served
+}
+
+// decision is one resolution in the SDK's form: a success (errorCode empty) whose value
+// is nil when the caller's default applies (DISABLED, no default variant), or a failure.
+// The decisions of a local flag are built once and shared by all its evaluations.
+type decision struct {
+	reason       string
+	variant      string // empty when value is nil
+	value        *value
+	errorCode    string
+	errorDetails string
+}
+
+// value is a variant's value, decoded once into what each typed method returns, so
+// that typing an answer is a field read.
+type value struct {
+	raw     json.RawMessage
+	kind    valueKind
+	boolean bool
+	str     string
+	number  float64
+	integer int64 // when isInt: number is a whole number that fits an int64
+	isInt   bool
+}
+
+type valueKind uint8
+
+const (
+	kindOther valueKind = iota // JSON null: no typed method takes it
+	kindBool
+	kindString
+	kindNumber
+	kindObject // a JSON object or array
+)
+
+// newDecision is a success: reason, and the variant served with its JSON value. An
+// absent or null value is the caller's default (no variant), as OFREP reports it.
+func newDecision(reason, variant string, raw json.RawMessage) (*decision, error) {
+	d := &decision{reason: reason}
+	if len(raw) == 0 || string(raw) == "null" {
+		return d, nil
+	}
+	var decoded any
+	if err := json.Unmarshal(raw, &decoded); err != nil {
+		return nil, err
+	}
+	v := &value{raw: raw}
+	switch x := decoded.(type) {
+	case bool:
+		v.kind, v.boolean = kindBool, x
+	case string:
+		v.kind, v.str = kindString, x
+	case float64:
+		v.kind, v.number = kindNumber, x
+		if x == math.Trunc(x) && x >= -(1<<63) && x < 1<<63 {
+			v.integer, v.isInt = int64(x), true
+		}
+	case map[string]any, []any:
+		v.kind = kindObject
+	}
+	d.variant, d.value = variant, v
+	return d, nil
+}
+
+// failedDecision is a failure: the caller's default because of code.
+func failedDecision(code, details string) *decision {
+	return &decision{reason: ReasonError, errorCode: code, errorDetails: details}
 }
 
 // served says whether an answer is fresh from its source.
@@ -72,13 +138,13 @@ const (
 )
 
 // result types an answer. conv converts the variant's value, or reports a mismatch.
-func result[T any](a answer, def T, conv func(*flageval.Variant) (T, bool)) Result[T] {
+func result[T any](a answer, def T, conv func(*value) (T, bool)) Result[T] {
 	d := a.d
 	r := Result[T]{
-		Value: def, Reason: d.Reason, EvaluatedReason: d.Reason, Source: a.source, Metadata: a.metadata,
-		ErrorCode: d.ErrorCode, ErrorMessage: d.ErrorDetails,
+		Value: def, Reason: d.reason, EvaluatedReason: d.reason, Source: a.source, Metadata: a.metadata,
+		ErrorCode: d.errorCode, ErrorMessage: d.errorDetails,
 	}
-	if d.ErrorCode != "" {
+	if d.errorCode != "" {
 		r.Reason = ReasonError
 		return r
 	}
@@ -88,42 +154,35 @@ func result[T any](a answer, def T, conv func(*flageval.Variant) (T, bool)) Resu
 	case stale:
 		r.Reason = ReasonStale
 	}
-	if d.Variant == nil {
+	if d.value == nil {
 		return r
 	}
-	v, ok := conv(d.Variant)
+	v, ok := conv(d.value)
 	if !ok {
 		r.Reason, r.ErrorCode = ReasonError, ofrepv1.ErrorTypeMismatch
-		r.ErrorMessage = "the flag's value " + string(d.Variant.Raw) + " is not of the type asked for"
+		r.ErrorMessage = "the flag's value " + string(d.value.raw) + " is not of the type asked for"
 		return r
 	}
-	r.Value, r.Variant = v, d.Variant.Name
+	r.Value, r.Variant = v, d.variant
 	return r
 }
 
-func toBool(v *flageval.Variant) (bool, bool) { b, ok := v.Value.(bool); return b, ok }
+func toBool(v *value) (bool, bool) { return v.boolean, v.kind == kindBool }
 
-func toString(v *flageval.Variant) (string, bool) { s, ok := v.Value.(string); return s, ok }
+func toString(v *value) (string, bool) { return v.str, v.kind == kindString }
 
-func toFloat(v *flageval.Variant) (float64, bool) { f, ok := v.Value.(float64); return f, ok }
+func toFloat(v *value) (float64, bool) { return v.number, v.kind == kindNumber }
 
-func toInt(v *flageval.Variant) (int64, bool) {
-	f, ok := v.Value.(float64)
-	if !ok || f != math.Trunc(f) || f < -(1<<63) || f >= 1<<63 {
-		return 0, false
-	}
-	return int64(f), true
-}
+func toInt(v *value) (int64, bool) { return v.integer, v.isInt }
 
 // toObject decodes the raw value afresh, so that callers may modify what they get.
-func toObject(v *flageval.Variant) (any, bool) {
-	var out any
-	if err := json.Unmarshal(v.Raw, &out); err != nil {
+func toObject(v *value) (any, bool) {
+	if v.kind != kindObject {
 		return nil, false
 	}
-	switch out.(type) {
-	case map[string]any, []any:
-		return out, true
+	var out any
+	if err := json.Unmarshal(v.raw, &out); err != nil {
+		return nil, false
 	}
-	return nil, false
+	return out, true
 }

@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/switchyardhq/switchyard/contracts/flagsv1"
 	"github.com/switchyardhq/switchyard/contracts/ofrepv1"
-	"github.com/switchyardhq/switchyard/sdk/internal/flageval"
+	"github.com/switchyardhq/switchyard/contracts/snapshotv1"
 )
 
 // secondaryMaxConns bounds the pool: the secondary is a fallback, not a second primary.
@@ -33,7 +33,7 @@ type secondaryLayer struct {
 
 type compiledFlag struct {
 	version int64
-	flag    *flageval.Flag
+	flag    *localFlag
 }
 
 func newSecondaryLayer(o SecondaryOptions, br *layerBreaker) (*secondaryLayer, error) {
@@ -89,26 +89,29 @@ func (s *secondaryLayer) evaluate(ctx context.Context, key string, evalCtx map[s
 	if err != nil {
 		return answer{}, fmt.Errorf("secondary: %w", err)
 	}
-	return decide(f, evalCtx, SourceSecondary), nil
+	return f.evaluate(evalCtx, SourceSecondary), nil
 }
 
-func (s *secondaryLayer) flag(key string, row *flagRow) (*flageval.Flag, error) {
+// flag compiles row, or returns its compiled form when the row's version has not changed.
+// The row is read as a one-flag snapshot, so that it compiles as a synced one does.
+func (s *secondaryLayer) flag(key string, row *flagRow) (*localFlag, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c, ok := s.compiled[key]; ok && c.version == row.version {
 		return c.flag, nil
 	}
-	var src flageval.Source
-	if err := json.Unmarshal(row.definition, &src.Definition); err != nil {
+	var def flagsv1.Definition
+	if err := json.Unmarshal(row.definition, &def); err != nil {
 		return nil, fmt.Errorf("decode the definition of %q v%d: %w", key, row.version, err)
 	}
-	if err := unmarshalOptional(row.evaluators, &src.Evaluators); err != nil {
+	one := snapshotv1.Snapshot{Flags: map[string]flagsv1.Definition{key: def}}
+	if err := unmarshalOptional(row.evaluators, &one.Evaluators); err != nil {
 		return nil, fmt.Errorf("decode the evaluators of %q v%d: %w", key, row.version, err)
 	}
-	if err := unmarshalOptional(row.flagSetMetadata, &src.FlagSetMetadata); err != nil {
+	if err := unmarshalOptional(row.flagSetMetadata, &one.Metadata); err != nil {
 		return nil, fmt.Errorf("decode the flag-set metadata of %q v%d: %w", key, row.version, err)
 	}
-	f := flageval.Compile(key, src)
+	f := compileFlag(one, key)
 	s.compiled[key] = compiledFlag{version: row.version, flag: f}
 	return f, nil
 }
@@ -121,12 +124,3 @@ func unmarshalOptional(data []byte, v any) error {
 }
 
 func (s *secondaryLayer) close() { s.pool.Close() }
-
-// decide evaluates a compiled flag into an answer. Only a targeted flag reads the clock.
-func decide(f *flageval.Flag, evalCtx map[string]any, src Source) answer {
-	var now int64
-	if !f.Static() {
-		now = time.Now().Unix()
-	}
-	return answer{d: f.Evaluate(evalCtx, now), metadata: f.Metadata, source: src}
-}

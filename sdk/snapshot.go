@@ -9,7 +9,6 @@ import (
 
 	"github.com/switchyardhq/switchyard/contracts/ofrepv1"
 	"github.com/switchyardhq/switchyard/contracts/snapshotv1"
-	"github.com/switchyardhq/switchyard/sdk/internal/flageval"
 )
 
 // snapshot is a definitions snapshot compiled for evaluation. It is immutable.
@@ -17,20 +16,20 @@ type snapshot struct {
 	etag     string // the server's ETag; empty for a snapshot read from a file
 	revision int64
 	origin   string // "server", "snapshot file" or "bootstrap file", for logs
-	flags    map[string]*flageval.Flag
+	flags    map[string]*localFlag
 	body     []byte // as served, to persist
 }
 
 // compileSnapshot compiles every flag of s with the server's engine.
 func compileSnapshot(s snapshotv1.Snapshot, etag, origin string, body []byte) *snapshot {
-	out := &snapshot{etag: etag, revision: s.Revision, origin: origin, body: body, flags: make(map[string]*flageval.Flag, len(s.Flags))}
-	for key, def := range s.Flags {
-		out.flags[key] = flageval.Compile(key, flageval.Source{Definition: def, Evaluators: s.Evaluators, FlagSetMetadata: s.Metadata})
+	out := &snapshot{etag: etag, revision: s.Revision, origin: origin, body: body, flags: make(map[string]*localFlag, len(s.Flags))}
+	for key := range s.Flags {
+		out.flags[key] = compileFlag(s, key)
 	}
 	return out
 }
 
-var flagNotFound = flageval.Failure(ofrepv1.ErrorFlagNotFound, "flag not found in the snapshot")
+var flagNotFound = failedDecision(ofrepv1.ErrorFlagNotFound, "flag not found in the snapshot")
 
 // evaluate answers key for evalCtx. It allocates nothing for a flag whose answer does
 // not depend on the context.
@@ -39,7 +38,7 @@ func (s *snapshot) evaluate(key string, evalCtx map[string]any, src Source) answ
 	if !ok {
 		return answer{d: flagNotFound, source: src}
 	}
-	return decide(f, evalCtx, src)
+	return f.evaluate(evalCtx, src)
 }
 
 // readSnapshotFile reads and compiles a snapshot written by writeSnapshotFile, or a

@@ -2,7 +2,8 @@
 // its state, its default variant, its targeting rule (compiled once by
 // contracts/targeting) and the reason and error code of every outcome. The server
 // builds its pre-encoded answers on it and the Go SDK's local evaluation evaluates with
-// it, so that both answer alike from the same definition.
+// it (through Answers, which maps every resolution to the SDK's decoded form once), so
+// that both answer alike from the same definition.
 //
 // What it decides, in order:
 //
@@ -53,10 +54,10 @@ type Flag struct {
 	// compiled to a constant, or did not compile).
 	Targeted bool
 
-	static  Result          // the answer whenever rule is nil
-	rule    *targeting.Rule // nil when static answers every evaluation
-	noMatch Result          // the answer when the rule chose no variant
-	matches map[string]Result
+	rule *targeting.Rule // nil when static answers every evaluation
+	// static is the answer whenever rule is nil, noMatch when the rule chose no variant,
+	// matches when it chose one.
+	answerSet[Result]
 }
 
 // Compile compiles key's definition with the shared rules its targeting may reference.
@@ -160,17 +161,78 @@ func (f *Flag) Decide(evalCtx map[string]any, now int64) (outcome Outcome, varia
 // Evaluate resolves the flag for evalCtx at now. A flag without a rule costs nothing
 // (no allocation); a rule allocates only what its failure messages need.
 func (f *Flag) Evaluate(evalCtx map[string]any, now int64) Result {
+	if f.rule == nil {
+		return f.static
+	}
+	return f.pick(f, evalCtx, now, identity)
+}
+
+// Answers is a Flag whose every resolution is turned once, when it is built, into the
+// caller's own form of an answer (T: an encoded OFREP item, an SDK's decoded value...),
+// so that an evaluation costs what the flag's rule costs and no more: Evaluate hands
+// out those answers and builds one only for a failure met while evaluating. It is
+// immutable and safe for concurrent use when the answers are.
+type Answers[T any] struct {
+	flag   *Flag
+	answer func(Result) T
+	ruled  bool // the flag has a rule to run: static does not answer every evaluation
+	answerSet[T]
+}
+
+// NewAnswers builds f's answers with answer, called once for each resolution f can
+// reach without running its rule (Static, NoMatch, Matches) and then for each failure
+// its rule meets while evaluating.
+func NewAnswers[T any](f *Flag, answer func(Result) T) *Answers[T] {
+	static, isStatic := f.Static()
+	a := &Answers[T]{flag: f, answer: answer, ruled: !isStatic}
+	a.static = answer(static)
+	if a.ruled {
+		a.noMatch = answer(f.noMatch)
+		a.matches = make(map[string]T, len(f.matches))
+		for name, res := range f.matches {
+			a.matches[name] = answer(res)
+		}
+	}
+	return a
+}
+
+// Static returns the answer when it does not depend on the context or the time (the
+// flag has no rule to run); ok is false when it does, and Evaluate must run the rule.
+func (a *Answers[T]) Static() (answer T, ok bool) { return a.static, !a.ruled }
+
+// Evaluate returns the answer for evalCtx (decoded JSON; nil is an empty context) at
+// now (Unix seconds, $flagd.timestamp): the one built for the resolution Decide
+// reaches, or, for a failure, answer(failure).
+func (a *Answers[T]) Evaluate(evalCtx map[string]any, now int64) T {
+	if !a.ruled {
+		return a.static
+	}
+	return a.pick(a.flag, evalCtx, now, a.answer)
+}
+
+// answerSet holds a flag's answers, one per resolution it can reach without running its
+// rule: Flag's are Results, an Answers' the caller's form of them.
+type answerSet[T any] struct {
+	static  T
+	noMatch T
+	matches map[string]T
+}
+
+// pick maps the outcome of f.Decide to the answer s holds for it, or failed(failure).
+func (s *answerSet[T]) pick(f *Flag, evalCtx map[string]any, now int64, failed func(Result) T) T {
 	switch outcome, variant, failure := f.Decide(evalCtx, now); outcome {
 	case OutcomeStatic:
-		return f.static
+		return s.static
 	case OutcomeNoMatch:
-		return f.noMatch
+		return s.noMatch
 	case OutcomeMatch:
-		return f.matches[variant]
+		return s.matches[variant]
 	default:
-		return failure
+		return failed(failure)
 	}
 }
+
+func identity(r Result) Result { return r }
 
 // Failure returns a failed resolution.
 func Failure(code, details string) Result { return Result{ErrorCode: code, ErrorDetails: details} }

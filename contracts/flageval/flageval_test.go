@@ -165,6 +165,10 @@ func TestEvaluateDoesNotAllocate(t *testing.T) {
 		if n := testing.AllocsPerRun(100, func() { _ = f.Evaluate(ctx, 1) }); n != 0 {
 			t.Errorf("%s flag: %v allocations per evaluation, want 0", name, n)
 		}
+		answers := flageval.NewAnswers(f, func(r flageval.Result) *flageval.Result { return &r })
+		if n := testing.AllocsPerRun(100, func() { _ = answers.Evaluate(ctx, 1) }); n != 0 {
+			t.Errorf("%s flag: %v allocations per evaluation of its Answers, want 0", name, n)
+		}
 	}
 }
 
@@ -182,5 +186,51 @@ func BenchmarkEvaluateTargeted(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = f.Evaluate(ctx, 1)
+	}
+}
+
+// TestAnswers checks that Answers gives, for every context, the answer built from what
+// Evaluate resolves, and that it builds each answer once: a resolution reached twice is
+// the same answer (pointer), and only a failure met while evaluating builds a new one.
+func TestAnswers(t *testing.T) {
+	shared := map[string]json.RawMessage{"isPro": json.RawMessage(`{"==":[{"var":"plan"},"pro"]}`)}
+	defs := map[string]string{
+		"static":   `{"state":"ENABLED","variants":{"on":true,"off":false},"defaultVariant":"on"}`,
+		"disabled": `{"state":"DISABLED","variants":{"on":true},"defaultVariant":"on","targeting":{"if":[true,"on"]}}`,
+		"invalid":  `{"state":"ENABLED","variants":{"on":true},"defaultVariant":"on","targeting":{"nope":[1]}}`,
+		"ruled":    `{"state":"ENABLED","variants":{"on":true,"off":false},"defaultVariant":"off","targeting":{"if":[{"$ref":"isPro"},"on",{"==":[{"var":"plan"},"odd"]},"gone",null]}}`,
+		"bad-var":  `{"state":"ENABLED","variants":{"on":true},"defaultVariant":"on","targeting":{"var":"chosen"}}`,
+	}
+	contexts := []map[string]any{nil, {"plan": "pro"}, {"plan": "free"}, {"plan": "odd"}, {"chosen": "on"}, {"chosen": 3}}
+	for key, raw := range defs {
+		t.Run(key, func(t *testing.T) {
+			f := flageval.Compile(key, def(t, raw), shared)
+			built := 0
+			answers := flageval.NewAnswers(f, func(r flageval.Result) *flageval.Result { built++; return &r })
+			_, fStatic := f.Static()
+			if _, static := answers.Static(); static != fStatic {
+				t.Fatalf("Answers.Static() reports %v, the flag %v", static, fStatic)
+			}
+			wantBuilt := 1
+			if !fStatic {
+				wantBuilt += 1 + len(f.Matches())
+			}
+			if built != wantBuilt {
+				t.Fatalf("NewAnswers built %d answers, want %d (one per resolution reachable without the rule)", built, wantBuilt)
+			}
+			for _, evalCtx := range contexts {
+				want := f.Evaluate(evalCtx, 2000)
+				before := built
+				first, second := answers.Evaluate(evalCtx, 2000), answers.Evaluate(evalCtx, 2000)
+				if !reflect.DeepEqual(*first, want) {
+					t.Errorf("context %v: Answers.Evaluate = %s, Flag.Evaluate = %s", evalCtx, show(*first), show(want))
+				}
+				failedNow := want.ErrorCode != "" && !fStatic
+				if failedNow != (first != second) || failedNow != (built != before) {
+					t.Errorf("context %v: a resolution that is not a failure met while evaluating must be built once and reused (built %d more, same answer: %v)",
+						evalCtx, built-before, first == second)
+				}
+			}
+		})
 	}
 }
