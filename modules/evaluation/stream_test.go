@@ -397,9 +397,12 @@ func TestShutdownEndsStreams(t *testing.T) {
 			for _, done := range dones {
 				select {
 				case err := <-done:
+					// CloseStreams also cuts a stream stuck writing (a deadline in the
+					// past), so the last chunk may or may not make it out: either is an
+					// end the client reconnects after.
 					var ended *ofrephttp.StreamEndedError
-					if !errors.As(err, &ended) || !errors.Is(err, io.EOF) {
-						t.Fatalf("stream ended with %v, want a clean end", err)
+					if !errors.As(err, &ended) || !(errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) {
+						t.Fatalf("stream ended with %v, want the stream's end", err)
 					}
 				case <-time.After(wait):
 					t.Fatal("a stream outlived the server's shutdown")
