@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,6 +45,10 @@ type config struct {
 	NATSURL string
 	// Push is the sync bus between split pods (push_config.go).
 	Push pushConfig
+	// SDKTokens, when set, guard the definitions snapshot (GET /sdk/v1/flags.json).
+	SDKTokens []httpx.Token
+	// MaxEventStreams bounds the open OFREP change streams (GET /ofrep/v1/events).
+	MaxEventStreams int
 	// DevToken is set when no tokens were configured and one was generated for a
 	// loopback-only development server.
 	DevToken string
@@ -141,6 +146,18 @@ func loadConfig(cmd string, args []string, getenv func(string) string, stderr io
 		push, err := loadPushConfig(getenv, cfg.Bus)
 		errs = append(errs, err)
 		cfg.Push = push
+		sdkTokens, err := parseTokens("SWITCHYARD_SDK_TOKENS", getenv("SWITCHYARD_SDK_TOKENS"))
+		errs = append(errs, err)
+		cfg.SDKTokens = sdkTokens
+		cfg.MaxEventStreams = 1000
+		if raw := strings.TrimSpace(getenv("SWITCHYARD_MAX_EVENT_STREAMS")); raw != "" {
+			n, err := strconv.Atoi(raw)
+			if err != nil || n < 1 || n > 1_000_000 {
+				errs = append(errs, fmt.Errorf("SWITCHYARD_MAX_EVENT_STREAMS %q is invalid: use a whole number from 1 to 1000000 (each open stream holds a connection and a goroutine)", raw))
+			} else {
+				cfg.MaxEventStreams = n
+			}
+		}
 	}
 	return cfg, errors.Join(errs...)
 }
