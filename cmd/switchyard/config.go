@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/switchyardhq/switchyard/platform/httpx"
+	"github.com/switchyardhq/switchyard/platform/outbox"
 	"github.com/switchyardhq/switchyard/platform/storage"
 )
 
@@ -49,6 +50,8 @@ type config struct {
 	SDKTokens []httpx.Token
 	// MaxEventStreams bounds the open OFREP change streams (GET /ofrep/v1/events).
 	MaxEventStreams int
+	// OutboxRetention is how long delivered outbox rows are kept before they are pruned.
+	OutboxRetention time.Duration
 	// DevToken is set when no tokens were configured and one was generated for a
 	// loopback-only development server.
 	DevToken string
@@ -149,6 +152,15 @@ func loadConfig(cmd string, args []string, getenv func(string) string, stderr io
 		sdkTokens, err := parseTokens("SWITCHYARD_SDK_TOKENS", getenv("SWITCHYARD_SDK_TOKENS"))
 		errs = append(errs, err)
 		cfg.SDKTokens = sdkTokens
+		cfg.OutboxRetention = outbox.DefaultRetention
+		if raw := strings.TrimSpace(getenv("SWITCHYARD_OUTBOX_RETENTION")); raw != "" {
+			d, err := time.ParseDuration(raw)
+			if err != nil || d < time.Minute {
+				errs = append(errs, fmt.Errorf("SWITCHYARD_OUTBOX_RETENTION %q is invalid: use a duration of at least 1m, like 168h (delivered events are kept that long; undelivered ones always)", raw))
+			} else {
+				cfg.OutboxRetention = d
+			}
+		}
 		cfg.MaxEventStreams = 1000
 		if raw := strings.TrimSpace(getenv("SWITCHYARD_MAX_EVENT_STREAMS")); raw != "" {
 			n, err := strconv.Atoi(raw)

@@ -87,6 +87,8 @@ func TestConfigErrorsSayWhatToFix(t *testing.T) {
 		{"bad environment", map[string]string{"SWITCHYARD_ENVIRONMENT": "Prod"}, nil, `SWITCHYARD_ENVIRONMENT "Prod" is invalid`},
 		{"bad log level", map[string]string{"SWITCHYARD_LOG_LEVEL": "loud"}, nil, `SWITCHYARD_LOG_LEVEL "loud" is invalid`},
 		{"bad shutdown timeout", map[string]string{"SWITCHYARD_SHUTDOWN_TIMEOUT": "-1s"}, nil, "SWITCHYARD_SHUTDOWN_TIMEOUT"},
+		{"outbox retention too short", map[string]string{"SWITCHYARD_OUTBOX_RETENTION": "30s"}, nil, `SWITCHYARD_OUTBOX_RETENTION "30s" is invalid: use a duration of at least 1m`},
+		{"outbox retention not a duration", map[string]string{"SWITCHYARD_OUTBOX_RETENTION": "a week"}, nil, `SWITCHYARD_OUTBOX_RETENTION "a week" is invalid`},
 		{"missing seed file", map[string]string{"SWITCHYARD_SEED_FILE": "/nonexistent/flags.json"}, nil, "SWITCHYARD_SEED_FILE"},
 		{"token without name", map[string]string{"SWITCHYARD_ADMIN_TOKENS": "justasecretvalue1234"}, nil, "entry 1 is not name:token"},
 		{"short token", map[string]string{"SWITCHYARD_ADMIN_TOKENS": "ci:short"}, nil, "at least 16 characters"},

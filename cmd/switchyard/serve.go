@@ -79,7 +79,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 	var fl commandModule
 	if flagsLinked {
-		relay = outbox.NewRelay(st.flags, eventBus, logger, outbox.RelayOptions{})
+		relay = outbox.NewRelay(st.flags, eventBus, logger, outbox.RelayOptions{Retention: cfg.OutboxRetention})
 		if fl, err = newFlags(st.flags, deps, outbox.NewDispatcher(relay, cfg.Bus == busSync)); err != nil {
 			return fmt.Errorf("flags module: %w", err)
 		}

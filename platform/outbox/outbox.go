@@ -106,6 +106,22 @@ WHERE id = ? AND delivered_at IS NULL`
 	return nil
 }
 
+// Prune deletes up to limit delivered rows delivered before cutoff, oldest first, and
+// returns how many it deleted. Undelivered rows are never pruned, however old.
+func Prune(ctx context.Context, db *sqlx.DB, cutoff time.Time, limit int) (int64, error) {
+	const q = `DELETE FROM outbox WHERE id IN (SELECT id FROM outbox
+WHERE delivered_at IS NOT NULL AND delivered_at < ? ORDER BY delivered_at LIMIT ?)`
+	res, err := db.ExecContext(ctx, db.Rebind(q), cutoff.UnixMilli(), limit)
+	if err != nil {
+		return 0, fmt.Errorf("prune delivered outbox rows: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("prune delivered outbox rows: %w", err)
+	}
+	return n, nil
+}
+
 // Backlog describes what is waiting in an outbox.
 type Backlog struct {
 	Pending       int           `json:"pending"`

@@ -35,7 +35,15 @@ type RelayOptions struct {
 	// BacklogWarnAge turns the backlog log line into a warning once the oldest pending
 	// row is older than this (default 1 min).
 	BacklogWarnAge time.Duration
+	// Retention is how long a delivered row is kept (default 7 days) before Run prunes
+	// it, every PruneEvery (default 1 h); undelivered rows are never pruned.
+	Retention  time.Duration
+	PruneEvery time.Duration
 }
+
+// DefaultRetention is how long delivered outbox rows are kept by default: long enough to
+// inspect what was delivered recently, short enough that the table does not grow forever.
+const DefaultRetention = 7 * 24 * time.Hour
 
 func (o RelayOptions) withDefaults() RelayOptions {
 	if o.Poll == 0 {
@@ -61,6 +69,12 @@ func (o RelayOptions) withDefaults() RelayOptions {
 	}
 	if o.BacklogWarnAge == 0 {
 		o.BacklogWarnAge = time.Minute
+	}
+	if o.Retention == 0 {
+		o.Retention = DefaultRetention
+	}
+	if o.PruneEvery == 0 {
+		o.PruneEvery = time.Hour
 	}
 	return o
 }
@@ -124,6 +138,8 @@ func (r *Relay) Run(ctx context.Context) error {
 	defer ticker.Stop()
 	report := time.NewTicker(r.opts.BacklogLogEvery)
 	defer report.Stop()
+	prune := time.NewTicker(r.opts.PruneEvery)
+	defer prune.Stop()
 	var backlogShown bool
 	for {
 		if _, err := r.DeliverDue(ctx); err != nil && ctx.Err() == nil {
@@ -136,6 +152,10 @@ func (r *Relay) Run(ctx context.Context) error {
 		case <-r.wake:
 		case <-report.C:
 			backlogShown = r.logBacklog(ctx, backlogShown)
+		case <-prune.C:
+			if _, err := r.Prune(ctx); err != nil && ctx.Err() == nil {
+				r.logger.WarnContext(ctx, "outbox prune failed; will try again", "err", err)
+			}
 		}
 	}
 }
@@ -225,6 +245,23 @@ func (r *Relay) backoff(attempt int) time.Duration {
 		d *= 2
 	}
 	return min(d, r.opts.MaxBackoff)
+}
+
+// Prune deletes the rows delivered longer than Retention ago, in batches, and returns
+// how many it deleted.
+func (r *Relay) Prune(ctx context.Context) (int64, error) {
+	cutoff := r.opts.Now().Add(-r.opts.Retention)
+	var total int64
+	for {
+		n, err := Prune(ctx, r.db, cutoff, 1000)
+		total += n
+		if err != nil || n < 1000 || ctx.Err() != nil {
+			if total > 0 {
+				r.logger.InfoContext(ctx, "pruned delivered outbox rows", "rows", total, "delivered_before", cutoff)
+			}
+			return total, err
+		}
+	}
 }
 
 // Backlog reads the relay's outbox backlog.

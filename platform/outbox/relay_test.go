@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -150,7 +151,7 @@ func newFixture(t *testing.T, d storage.Dialect) *fixture {
 	}
 	clock := &fakeClock{now: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
 	relay := outbox.NewRelay(db, deliverer, slog.New(slog.NewTextHandler(io.Discard, nil)),
-		outbox.RelayOptions{Now: clock.Now, Hold: 5 * time.Second, MaxBackoff: 4 * time.Second})
+		outbox.RelayOptions{Now: clock.Now, Hold: 5 * time.Second, MaxBackoff: 4 * time.Second, Retention: time.Hour})
 	return &fixture{db: db, clock: clock, cons: cons, relay: relay}
 }
 
@@ -325,6 +326,41 @@ func TestAsyncDispatcherOnlyWakesTheRelay(t *testing.T) {
 		}
 		if got := f.cons.received(); len(got) != 1 {
 			t.Fatalf("relay.Run delivered %v, want [e1]", got)
+		}
+	})
+}
+
+func TestRelayPrunesOnlyRowsDeliveredLongerThanRetentionAgo(t *testing.T) {
+	eachDialect(t, func(t *testing.T, f *fixture) {
+		f.enqueue(t, "old-1", 0)
+		f.enqueue(t, "old-2", 0)
+		if n, _ := f.relay.DeliverDue(context.Background()); n != 2 {
+			t.Fatalf("delivered %d, want 2", n)
+		}
+		f.cons.setFailing(true)
+		f.enqueue(t, "stuck", 0) // pending for ever: never pruned
+		_, _ = f.relay.DeliverDue(context.Background())
+		f.cons.setFailing(false)
+
+		f.clock.Advance(50 * time.Minute)
+		f.enqueue(t, "recent", 5*time.Second)
+		if err := f.relay.DeliverNow(context.Background(), "recent"); err != nil {
+			t.Fatal(err) // delivered 50 min after the old rows: within the retention at prune time
+		}
+
+		f.clock.Advance(11 * time.Minute) // old-1, old-2: delivered 61 min ago (Retention 1h)
+		if n, err := f.relay.Prune(context.Background()); err != nil || n != 2 {
+			t.Fatalf("Prune = %d, %v; want the 2 rows delivered over an hour ago", n, err)
+		}
+		var left []string
+		if err := f.db.Select(&left, `SELECT event_id FROM outbox ORDER BY id`); err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{"stuck", "recent"}; !slices.Equal(left, want) {
+			t.Fatalf("rows left %v, want %v: undelivered rows stay, whatever their age", left, want)
+		}
+		if n, _ := f.relay.Prune(context.Background()); n != 0 {
+			t.Fatalf("a second Prune deleted %d rows", n)
 		}
 	})
 }
