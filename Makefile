@@ -15,7 +15,7 @@ LINT_MODULES := $(GO_MODULES) deploy
 # argument) in turn and stops at the first failure.
 each_module = for m in $(or $(2),$(GO_MODULES)); do (cd $$m && $(1)) || exit 1; done
 
-.PHONY: run build build-command build-read test test-unit test-race test-tags test-integration lint vet fmt-check tidy-check clean bench \
+.PHONY: flagd-tool run build build-command build-read test test-unit test-race test-tags test-integration lint vet fmt-check tidy-check clean bench \
 	test-command test-read test-shared contracts-consumer-command contracts-consumer-read sdk-faults \
 	pact-lib contracts contracts-consumer contracts-provider contracts-check pact-cli pact-publish can-i-deploy
 
@@ -42,12 +42,25 @@ run: build
 build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/switchyard
 
-## bench: the read path's Go benchmarks, then bin/switchyard under load beside a bare echo handler,
-## as ratios (loopback, about 2 minutes; exits 0 unless the run broke). BENCH_FLAGS="-duration 30s" etc.
+# flagd, which `make bench` compares the read path with: the release pinned by its own tools
+# module (cmd/switchyard-bench/flagd-tool, never the app's go.mod), built once into the tools cache.
+FLAGD_VERSION := v0.16.1
+FLAGD_DIR     := $(HOME)/.cache/switchyard-tools/flagd-$(FLAGD_VERSION)
+FLAGD_BUILD   := cmd/switchyard-bench/flagd-tool/build.sh
+
+## flagd-tool: build the pinned flagd into $(FLAGD_DIR) (once; cached)
+flagd-tool:
+	$(FLAGD_BUILD) $(FLAGD_DIR)
+
+## bench: the read path's Go benchmarks, then bin/switchyard under load beside a bare echo handler and
+## flagd (when it can be built), as ratios (loopback, 2-3 minutes; exits 0 unless the run broke).
+## BENCH_FLAGS="-duration 30s" etc.
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem ./contracts/targeting/... ./modules/evaluation/...
+	$(GO) test -run '^$$' -bench . -benchmem ./modules/evaluation/...
+	cd contracts && $(GO) test -run '^$$' -bench . -benchmem ./targeting/... ./flageval/...
 	$(GO) build -trimpath -o bin/switchyard-bench ./cmd/switchyard-bench
-	./bin/switchyard-bench -server ./$(BIN) $(BENCH_FLAGS)
+	@$(FLAGD_BUILD) $(FLAGD_DIR) || echo "flagd could not be built: make bench measures without it (the report says why)"
+	./bin/switchyard-bench -server ./$(BIN) -flagd $(FLAGD_DIR)/flagd $(BENCH_FLAGS)
 
 ## build-command / build-read: the split deploy's two images, from the same code
 ## (-tags command links flags + audit; -tags read links evaluation)

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -96,7 +97,18 @@ func bench(ctx context.Context, cfg config, stdout, stderr io.Writer) (err error
 	if err != nil {
 		return fmt.Errorf("sanity check before measuring: %w", err)
 	}
-	printSetup(stdout, cfg)
+	fl, flagdScenarios, flagdNotes := startAndCheckFlagd(ctx, cfg, seedFile, procsEnv, sy, stderr)
+	if fl != nil {
+		defer func() {
+			// flagd is the comparison, not the subject: an unclean exit is reported, not fatal.
+			if err := fl.stop(); err != nil {
+				fmt.Fprintln(stderr, "note: flagd:", err)
+			}
+		}()
+		scenarios = interleave(scenarios, flagdScenarios)
+	}
+	notes = append(notes, flagdNotes...)
+	printSetup(stdout, cfg, flagdSetup(cfg, fl))
 	rounds := make([][]measurement, len(scenarios))
 	for r := range cfg.Rounds {
 		for j := range scenarios {
@@ -146,7 +158,7 @@ func measure(ctx context.Context, cfg config, s scenario) (measurement, error) {
 		return measurement{}, err
 	}
 	return measurement{
-		Kind: s.kind, Name: s.name, OK: res.OK, Errors: res.Errors, Samples: res.Samples,
+		Kind: s.kind, Peer: s.peer, Name: s.name, OK: res.OK, Errors: res.Errors, Samples: res.Samples,
 		Window: res.Window, Latency: res.Latency, Closed: res.Closed,
 		ServerCPU: cpuDelta(server), LoadCPU: cpuDelta(gen), Busy: cpuDelta(busy),
 		Capacity: res.Window * time.Duration(runtime.NumCPU()),
@@ -161,7 +173,7 @@ func cpuDelta(s [2]time.Duration) time.Duration {
 	return s[1] - s[0]
 }
 
-func printSetup(w io.Writer, cfg config) {
+func printSetup(w io.Writer, cfg config, flagd string) {
 	procs := func(n int) string {
 		if n == 0 {
 			return "Go's default"
@@ -172,6 +184,81 @@ func printSetup(w io.Writer, cfg config) {
 		runtime.Version(), runtime.NumCPU(), cfg.Conns, cfg.Duration, cfg.Rounds, cfg.window(), cfg.Warmup)
 	fmt.Fprintf(w, "GOMAXPROCS: servers %s, load generator %d; %d flags seeded (%d with targeting rules)\n",
 		procs(cfg.ServerProcs), runtime.GOMAXPROCS(0), cfg.Flags, cfg.Targeted)
+	fmt.Fprintln(w, "flagd:", flagd)
+}
+
+// startAndCheckFlagd starts flagd on the seed file, checks its answers, and compares its
+// semantics with Switchyard's. flagd is the comparison, not the subject: when it cannot
+// be built, started or checked, it returns no child and notes saying why, and the run
+// goes on without it.
+func startAndCheckFlagd(ctx context.Context, cfg config, seedFile string, env []string, sy *child, stderr io.Writer) (*child, map[kind]scenario, []string) {
+	skip := func(why string) (*child, map[kind]scenario, []string) {
+		fmt.Fprintln(stderr, "flagd NOT MEASURED:", why)
+		note := "flagd NOT MEASURED: " + firstLine([]byte(why))
+		if strings.Contains(strings.TrimSpace(why), "\n") {
+			note += " (flagd's output is on stderr)"
+		}
+		return nil, nil, []string{note}
+	}
+	if why := flagdUnavailable(cfg.Flagd); why != "" {
+		return skip(why)
+	}
+	fmt.Fprintf(stderr, "starting %s on the same seed...\n", cfg.Flagd)
+	fl, err := startFlagd(ctx, cfg.Flagd, seedFile, cfg.Flags, env, cfg.StartTimeout)
+	if err != nil {
+		return skip(err.Error())
+	}
+	scenarios, notes, err := prepareFlagdScenarios(ctx, cfg, fl)
+	if err == nil {
+		var diffs []difference
+		if diffs, err = compareServers(ctx, cfg, sy, fl); err == nil {
+			return fl, scenarios, append(notes, semanticsNotes(diffs, cfg, len(comparisonContexts()))...)
+		}
+	}
+	if stopErr := fl.stop(); stopErr != nil {
+		fmt.Fprintln(stderr, "note: flagd:", stopErr)
+	}
+	return skip("sanity check: " + err.Error())
+}
+
+// compareServers collects both servers' answers for the seed in every comparison context
+// (bulk, and in the benchmark's context the single evaluations of the static and the
+// targeted flag) and lists their differences.
+func compareServers(ctx context.Context, cfg config, sy, fl *child) ([]difference, error) {
+	client := &http.Client{Timeout: cfg.Timeout}
+	keys := []string{staticKey()}
+	if cfg.Targeted > 0 {
+		keys = append(keys, targetedKey(cfg.Flags, cfg.Targeted))
+	}
+	var diffs []difference
+	for i, c := range comparisonContexts() {
+		if i > 0 {
+			keys = nil // single evaluations in the benchmark's context only
+		}
+		a, err := collectEvaluations(ctx, client, "switchyard", sy.base, c.body, keys)
+		if err != nil {
+			return nil, err
+		}
+		b, err := collectEvaluations(ctx, client, "flagd", fl.base, c.body, keys)
+		if err != nil {
+			return nil, err
+		}
+		diffs = append(diffs, compareEvaluations(c.label, a, b)...)
+	}
+	return diffs, nil
+}
+
+// flagdSetup is the setup line's account of flagd: its binary and version, or why it
+// was not measured.
+func flagdSetup(cfg config, fl *child) string {
+	if fl == nil {
+		return "not measured (see the notes)"
+	}
+	version := fl.flagdVersion()
+	if version == "" {
+		version = "version not logged"
+	}
+	return fmt.Sprintf("%s (%s), OFREP at %s, same seed file, same GOMAXPROCS as the servers", cfg.Flagd, version, fl.base)
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {

@@ -32,8 +32,23 @@ var listeningLine = regexp.MustCompile(`listening on (http://\S+)`)
 // inherited ones), waits until it prints its address and its /readyz answers 200, and
 // returns it. On any failure the process is stopped and the error carries its output.
 func startChild(ctx context.Context, name, path string, args, env []string, timeout time.Duration) (*child, error) {
-	cmd := exec.Command(path, args...)
-	cmd.Env = append(os.Environ(), env...)
+	return startSpec(ctx, childSpec{name: name, path: path, args: args, env: env}, timeout)
+}
+
+// childSpec is a server to start. A server that does not print where it listens (flagd)
+// is given its ports instead: base and readyURL are then known in advance.
+type childSpec struct {
+	name, path string
+	args, env  []string
+	base       string // the server's URL; empty: read it from its "listening on" line
+	readyURL   string // answers 200 once the server is ready; empty: base + "/readyz"
+}
+
+// startSpec starts spec's process and waits until it listens and is ready.
+func startSpec(ctx context.Context, spec childSpec, timeout time.Duration) (*child, error) {
+	name := spec.name
+	cmd := exec.Command(spec.path, spec.args...)
+	cmd.Env = append(os.Environ(), spec.env...)
 	setDeathSignal(cmd)
 	c := &child{name: name, cmd: cmd, out: &tail{max: 16 << 10}, done: make(chan struct{})}
 	cmd.Stderr = c.out
@@ -42,7 +57,7 @@ func startChild(ctx context.Context, name, path string, args, env []string, time
 		return nil, fmt.Errorf("%s: stdout pipe: %w", name, err)
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s (%s): %w", name, path, err)
+		return nil, fmt.Errorf("start %s (%s): %w", name, spec.path, err)
 	}
 	found := make(chan string, 1)
 	go func() {
@@ -63,28 +78,37 @@ func startChild(ctx context.Context, name, path string, args, env []string, time
 
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
-	select {
-	case c.base = <-found:
-	case <-c.done:
-		return nil, fmt.Errorf("%s exited before listening (%v); output:\n%s", name, c.err, c.out)
-	case <-deadline.C:
-		return nil, errors.Join(fmt.Errorf("%s did not listen within %v; output:\n%s", name, timeout, c.out), c.stop())
-	case <-ctx.Done():
-		return nil, errors.Join(ctx.Err(), c.stop())
+	if spec.base != "" {
+		c.base = spec.base
+	} else {
+		select {
+		case c.base = <-found:
+		case <-c.done:
+			return nil, fmt.Errorf("%s exited before listening (%v); output:\n%s", name, c.err, c.out)
+		case <-deadline.C:
+			return nil, errors.Join(fmt.Errorf("%s did not listen within %v; output:\n%s", name, timeout, c.out), c.stop())
+		case <-ctx.Done():
+			return nil, errors.Join(ctx.Err(), c.stop())
+		}
 	}
-	if err := c.waitReady(ctx, deadline.C); err != nil {
+	readyURL := spec.readyURL
+	if readyURL == "" {
+		readyURL = c.base + "/readyz"
+	}
+	if err := c.waitReady(ctx, readyURL, deadline.C); err != nil {
 		return nil, errors.Join(err, c.stop())
 	}
 	return c, nil
 }
 
-func (c *child) waitReady(ctx context.Context, deadline <-chan time.Time) error {
+// waitReady polls readyURL until it answers 200, the process exits, or the deadline.
+func (c *child) waitReady(ctx context.Context, readyURL string, deadline <-chan time.Time) error {
 	client := &http.Client{Timeout: time.Second}
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	last := "no answer yet"
 	for {
-		resp, err := client.Get(c.base + "/readyz")
+		resp, err := client.Get(readyURL)
 		if err == nil {
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 			_ = resp.Body.Close()
@@ -100,7 +124,7 @@ func (c *child) waitReady(ctx context.Context, deadline <-chan time.Time) error 
 		case <-c.done:
 			return fmt.Errorf("%s exited before it was ready (%v); output:\n%s", c.name, c.err, c.out)
 		case <-deadline:
-			return fmt.Errorf("%s was not ready in time (last /readyz: %s); output:\n%s", c.name, last, c.out)
+			return fmt.Errorf("%s was not ready in time (last %s: %s); output:\n%s", c.name, readyURL, last, c.out)
 		case <-ctx.Done():
 			return ctx.Err()
 		}

@@ -62,7 +62,7 @@ func TestStartChildFailuresCarryTheOutput(t *testing.T) {
 		{"never listens", "/bin/sh", []string{"-c", "echo starting up; exec sleep 60"}, 300 * time.Millisecond,
 			[]string{"did not listen within 300ms", "starting up"}},
 		{"not ready", "/bin/sh", []string{"-c", "echo listening on http://127.0.0.1:1; exec sleep 60"}, 500 * time.Millisecond,
-			[]string{"was not ready in time", "last /readyz"}},
+			[]string{"was not ready in time", "last http://127.0.0.1:1/readyz"}},
 		{"no such binary", "/nonexistent/switchyard", nil, time.Second, []string{"start no such binary"}},
 	}
 	for _, tt := range tests {

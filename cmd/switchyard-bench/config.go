@@ -13,6 +13,7 @@ import (
 // config is one benchmark run, from the command line.
 type config struct {
 	Server       string        // the switchyard binary to start
+	Flagd        string        // the flagd binary to compare with; "" or missing: not measured
 	Duration     time.Duration // measured time per scenario, split evenly over the rounds
 	Warmup       time.Duration // unmeasured load before each round's window
 	Rounds       int           // every scenario runs once per round, in a rotated order
@@ -38,9 +39,10 @@ const (
 
 const usage = `usage: switchyard-bench [flags]
 
-Starts the switchyard binary and a bare echo server as child processes on loopback,
-drives each with the same load, and prints req/s, p50, p99 and errors per scenario as
-ratios against the bare handler. Exits 0 whatever the targets say; 1 when the run broke.
+Starts the switchyard binary, a bare echo server and (with -flagd) flagd as child
+processes on loopback, drives each with the same load, and prints req/s, p50, p99 and
+errors per scenario as ratios against the bare handler, and Switchyard's against
+flagd's. Exits 0 whatever the targets say; 1 when the run broke.
 
 flags:`
 
@@ -53,6 +55,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&cfg.Server, "server", "bin/switchyard", "the switchyard binary to benchmark (make build)")
+	fs.StringVar(&cfg.Flagd, "flagd", "", "the flagd binary to compare with, on the same seed and load (make flagd-tool builds it); when empty or missing, flagd is not measured and the report says why")
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "measured time per scenario, split evenly over the rounds")
 	fs.DurationVar(&cfg.Warmup, "warmup", 500*time.Millisecond, "load before each round's measured window, not measured")
 	fs.IntVar(&cfg.Rounds, "rounds", 5, "rounds; each runs every scenario once, the order rotated, so drift in the machine's load spreads over all of them")

@@ -36,6 +36,7 @@ const (
 // measurement is one scenario's measured window, or the merge of its rounds.
 type measurement struct {
 	Kind       kind
+	Peer       string // "" for Switchyard and the bare handler; flagdPeer for flagd
 	Name       string
 	OK         uint64
 	Errors     uint64
@@ -56,7 +57,7 @@ func merge(rounds []measurement) measurement {
 	if len(rounds) == 0 {
 		return measurement{Latency: latency.New()}
 	}
-	m := measurement{Kind: rounds[0].Kind, Name: rounds[0].Name, Latency: latency.New()}
+	m := measurement{Kind: rounds[0].Kind, Peer: rounds[0].Peer, Name: rounds[0].Name, Latency: latency.New()}
 	samples := map[string]bool{}
 	for _, r := range rounds {
 		m.OK += r.OK
@@ -144,14 +145,18 @@ type report struct {
 	broken   []string
 }
 
-// buildReport compares every measurement with the bare handler's and checks the targets
-// whose scenarios were measured.
+// buildReport compares every measurement with the bare handler's, Switchyard's with
+// flagd's, and checks the targets whose scenarios were measured.
 func buildReport(ms []measurement) report {
 	r := report{rows: ms}
-	byKind := map[kind]*measurement{}
+	byKind, flagd := map[kind]*measurement{}, map[kind]*measurement{}
 	for i := range ms {
 		m := &ms[i]
-		byKind[m.Kind] = m
+		if m.Peer == flagdPeer {
+			flagd[m.Kind] = m
+		} else {
+			byKind[m.Kind] = m
+		}
 		switch {
 		case m.OK == 0:
 			r.broken = append(r.broken, fmt.Sprintf("%s: no successful response%s", m.Name, firstSample(m.Samples)))
@@ -166,7 +171,7 @@ func buildReport(ms []measurement) report {
 		}
 	}
 	r.bare = byKind[kindBare]
-	r.verdicts = targets(byKind)
+	r.verdicts = append(targets(byKind), flagdTargets(byKind, flagd)...)
 	return r
 }
 
@@ -268,4 +273,54 @@ func (r report) ratio(m measurement) (float64, bool) {
 		return 0, false
 	}
 	return m.rate() / r.bare.rate(), true
+}
+
+// flagdPairs are the scenarios measured on both Switchyard and flagd, in report order,
+// with the label the comparison uses.
+var flagdPairs = []struct {
+	kind  kind
+	label string
+}{
+	{kindSingle, "single evaluation"},
+	{kindTargeted, "single, targeted flag"},
+	{kindBulk, "bulk evaluation"},
+	{kindNotModified, "bulk, If-None-Match (304)"},
+}
+
+// flagdTargets checks, for every scenario measured on both servers, that Switchyard
+// serves at least flagd's req/s and that its p99 is no worse than flagd's. A MISS by
+// less than the run's own noise says so.
+func flagdTargets(byKind, flagd map[kind]*measurement) []verdict {
+	var out []verdict
+	n := runNoise(byKind[kindBare], byKind[kindBareAgain])
+	for _, p := range flagdPairs {
+		sy, fl := byKind[p.kind], flagd[p.kind]
+		if sy == nil || fl == nil || fl.rate() <= 0 {
+			continue
+		}
+		ratio := sy.rate() / fl.rate()
+		pass := ratio >= 1
+		out = append(out, verdict{
+			Pass:   pass,
+			Target: fmt.Sprintf("%s: Switchyard's req/s >= flagd's", p.label),
+			Detail: fmt.Sprintf("%.2fx%s%s%s", ratio, roundRatios(*sy, *fl, "%.2fx", 1), cpuRatio(*sy, *fl), withinNoise(pass, 1-ratio, n.rate)),
+		})
+		p99, flP99 := sy.quantile(0.99), fl.quantile(0.99)
+		pass = p99 <= flP99
+		out = append(out, verdict{
+			Pass:   pass,
+			Target: fmt.Sprintf("%s: Switchyard's p99 <= flagd's", p.label),
+			Detail: fmt.Sprintf("%s vs %s (%s)%s", formatLatency(p99), formatLatency(flP99), formatRatio(float64(p99), float64(flP99)),
+				withinNoise(pass, float64(p99)/float64(max(flP99, 1))-1, n.p99)),
+		})
+	}
+	return out
+}
+
+// formatRatio is a/b as "0.85x", or "-" when b is zero.
+func formatRatio(a, b float64) string {
+	if b <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2fx", a/b)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -242,5 +243,127 @@ func TestMissesWithinTheRunsNoiseSaySo(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// fm is m for flagd's measurement of the same kind.
+func fm(k kind, ok uint64, p time.Duration, serverPerReq time.Duration) measurement {
+	x := m(k, ok, p, serverPerReq)
+	x.Peer, x.Name = flagdPeer, "flagd "+string(k)
+	return x
+}
+
+func TestFlagdTargetsCompareSwitchyardWithFlagd(t *testing.T) {
+	ms := time.Millisecond
+	const (
+		singleRate = "single evaluation: Switchyard's req/s >= flagd's"
+		singleP99  = "single evaluation: Switchyard's p99 <= flagd's"
+		bulkRate   = "bulk evaluation: Switchyard's req/s >= flagd's"
+		bulkP99    = "bulk evaluation: Switchyard's p99 <= flagd's"
+		nmRate     = "bulk, If-None-Match (304): Switchyard's req/s >= flagd's"
+		nmP99      = "bulk, If-None-Match (304): Switchyard's p99 <= flagd's"
+	)
+	tests := []struct {
+		name string
+		rows []measurement
+		want map[string]bool // flagd targets only
+	}{
+		{
+			name: "Switchyard ahead, ties pass",
+			rows: []measurement{m(kindBare, 100000, 2*ms, 0), m(kindSingle, 80000, 2*ms, 0), fm(kindSingle, 40000, 4*ms, 0),
+				m(kindBulk, 30000, 5*ms, 0), fm(kindBulk, 30000, 5*ms, 0)},
+			want: map[string]bool{singleRate: true, singleP99: true, bulkRate: true, bulkP99: true},
+		},
+		{
+			name: "flagd ahead",
+			rows: []measurement{m(kindBare, 100000, 2*ms, 0), m(kindSingle, 40000, 4*ms, 0), fm(kindSingle, 40001, 3*ms, 0),
+				m(kindNotModified, 50000, 3*ms, 0), fm(kindNotModified, 60000, 2*ms, 0)},
+			want: map[string]bool{singleRate: false, singleP99: false, nmRate: false, nmP99: false},
+		},
+		{
+			name: "a scenario flagd did not run has no flagd target",
+			rows: []measurement{m(kindBare, 100000, 2*ms, 0), m(kindSingle, 80000, 2*ms, 0), m(kindNotModified, 50000, 3*ms, 0), fm(kindSingle, 40000, 4*ms, 0)},
+			want: map[string]bool{singleRate: true, singleP99: true},
+		},
+		{
+			name: "no flagd, no flagd targets",
+			rows: []measurement{m(kindBare, 100000, 2*ms, 0), m(kindSingle, 80000, 2*ms, 0)},
+			want: map[string]bool{},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := buildReport(tt.rows)
+			got := map[string]bool{}
+			for _, v := range r.verdicts {
+				if strings.Contains(v.Target, "flagd") {
+					got[v.Target] = v.Pass
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("flagd verdicts %v\nwant %v", got, tt.want)
+			}
+			// flagd's rows never stand in for Switchyard's in the targets against the bare handler.
+			if own := verdictsOf(r); own[targetRatio] != (r.find(kindSingle).rate() >= 0.7*r.bare.rate()) {
+				t.Errorf("the bare-handler target used flagd's row: %v", r.verdicts)
+			}
+		})
+	}
+}
+
+func TestReportWritesTheFlagdComparison(t *testing.T) {
+	us := time.Microsecond
+	bare, again := m(kindBare, 100000, 2*time.Millisecond, 20*us), m(kindBareAgain, 100000, 2*time.Millisecond, 20*us)
+	single, flSingle := m(kindSingle, 80000, 2*time.Millisecond, 30*us), fm(kindSingle, 40000, 4*time.Millisecond, 60*us)
+	bulk, flBulk := m(kindBulk, 20000, 8*time.Millisecond, 100*us), fm(kindBulk, 25000, 6*time.Millisecond, 80*us)
+	nm := m(kindNotModified, 50000, 3*time.Millisecond, 25*us)
+	bare.RoundRates, again.RoundRates = []float64{10000, 10000}, []float64{9000, 11000}
+	single.RoundRates, flSingle.RoundRates = []float64{8000, 8000}, []float64{4000, 5000}
+	bulk.RoundRates, flBulk.RoundRates = []float64{2000, 2000}, []float64{2500, 2500}
+	var out strings.Builder
+	buildReport([]measurement{bare, single, flSingle, bulk, flBulk, nm, again}).write(&out)
+	got := out.String()
+	for _, want := range []string{
+		"flagd single                         4000   4.00ms   4.00ms       0    40.0%      60.0µs     0.0µs      0%",
+		"Switchyard vs flagd, same run and load (Switchyard's figure over flagd's: req/s above 1.00x, latency and CPU below 1.00x favour Switchyard):",
+		"  scenario                       req/s     p50     p99  server CPU  req/s per round",
+		"  single evaluation              2.00x   0.50x   0.50x       0.50x  2.00x, 1.60x",
+		"  bulk evaluation                0.80x   1.33x   1.33x       1.25x  0.80x, 0.80x",
+		"  bulk, If-None-Match (304)          -       -       -           -  not measured for flagd (see the notes)",
+		"PASS  single evaluation: Switchyard's req/s >= flagd's: 2.00x; rounds 2.00x, 1.60x; server CPU per request 0.50x",
+		"PASS  single evaluation: Switchyard's p99 <= flagd's: 2.00ms vs 4.00ms (0.50x)",
+		"MISS  bulk evaluation: Switchyard's req/s >= flagd's: 0.80x; rounds 0.80x, 0.80x; server CPU per request 1.25x",
+		"MISS  bulk evaluation: Switchyard's p99 <= flagd's: 8.00ms vs 6.00ms (1.33x)",
+		// The bare-handler lines read Switchyard's rows, not flagd's.
+		"PASS  single evaluation >= 70% of the bare handler's req/s: 80.0%",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("report lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "targeted flag") {
+		t.Errorf("a comparison line for a scenario neither server ran:\n%s", got)
+	}
+
+	out.Reset()
+	buildReport([]measurement{bare, single, bulk, nm, again}).write(&out)
+	if strings.Contains(out.String(), "flagd") {
+		t.Errorf("a report without flagd mentions it:\n%s", out.String())
+	}
+}
+
+func TestFlagdMissWithinTheNoiseSaysSo(t *testing.T) {
+	ms := time.Millisecond
+	rows := []measurement{m(kindBare, 100000, 2*ms, 0), m(kindBareAgain, 90000, 2*ms, 0), // 10% noise
+		m(kindSingle, 95000, 2*ms, 0), fm(kindSingle, 100000, 2*ms, 0), // 5% behind: within
+		m(kindBulk, 50000, 2*ms, 0), fm(kindBulk, 100000, 2*ms, 0)} // 50% behind: not
+	for _, v := range buildReport(rows).verdicts {
+		if !strings.Contains(v.Target, "req/s >= flagd's") {
+			continue
+		}
+		within := strings.Contains(v.Detail, "a miss within this run's noise (10%)")
+		if want := strings.HasPrefix(v.Target, "single"); v.Pass || within != want {
+			t.Errorf("%s: pass %v, %q; want a MISS, within the noise: %v", v.Target, v.Pass, v.Detail, want)
+		}
 	}
 }

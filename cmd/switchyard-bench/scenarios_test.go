@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -152,5 +153,79 @@ func TestBareEchoAnswersEveryPostWithTheConstant(t *testing.T) {
 	}
 	if n := len(bareBody); n < 80 || n > 120 {
 		t.Errorf("the constant body is %d bytes, want about 100", n)
+	}
+}
+
+func TestPrepareFlagdScenariosLeavesOutWhatFlagdDoesNotSupport(t *testing.T) {
+	all := []kind{kindBulk, kindNotModified, kindSingle, kindTargeted}
+	tests := []struct {
+		name      string
+		peer      ofrepPeer
+		targeted  int
+		wantKinds []kind
+		wantNote  string
+		wantErr   string
+	}{
+		{name: "everything", peer: ofrepPeer{flags: 10, reason: ofrepv1.ReasonTargetingMatch}, targeted: 2, wantKinds: all},
+		{name: "no targeted flag seeded", peer: ofrepPeer{flags: 10}, wantKinds: []kind{kindBulk, kindNotModified, kindSingle}},
+		{name: "no ETag", peer: ofrepPeer{flags: 10, noETag: true}, targeted: 2,
+			wantKinds: []kind{kindBulk, kindSingle, kindTargeted}, wantNote: "flagd sends no ETag"},
+		{name: "ETag without 304", peer: ofrepPeer{flags: 10, ignore304: true}, targeted: 2,
+			wantKinds: []kind{kindBulk, kindSingle, kindTargeted}, wantNote: `did not answer 304 to it (flagd bulk, If-None-Match (304): POST`},
+		{name: "a seeded flag missing", peer: ofrepPeer{flags: 9}, wantErr: "answered 9 flags, want the 10 seeded"},
+		{name: "single evaluation fails", peer: ofrepPeer{flags: 10, failStatus: http.StatusNotFound}, wantErr: "answered 404, want 200"},
+		{name: "another flag answered", peer: ofrepPeer{flags: 10, wrongKey: true}, wantErr: "want flag bench-000 evaluated"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(tt.peer)
+			defer srv.Close()
+			fl := &child{name: "flagd", base: srv.URL}
+			got, notes, err := prepareFlagdScenarios(t.Context(), config{Flags: 10, Targeted: tt.targeted, Timeout: 5 * time.Second}, fl)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var kinds []kind
+			for k, s := range got {
+				kinds = append(kinds, k)
+				if s.peer != flagdPeer || s.kind != k || !strings.HasPrefix(s.name, "flagd ") || !strings.HasPrefix(s.target.URL, srv.URL) {
+					t.Errorf("scenario %q (%s, peer %q) targets %s: want a flagd scenario of its kind on flagd", s.name, s.kind, s.peer, s.target.URL)
+				}
+			}
+			slices.Sort(kinds)
+			if fmt.Sprint(kinds) != fmt.Sprint(tt.wantKinds) {
+				t.Errorf("kinds %v, want %v", kinds, tt.wantKinds)
+			}
+			joined := strings.Join(notes, "\n")
+			if (tt.wantNote == "") != (joined == "") || !strings.Contains(joined, tt.wantNote) {
+				t.Errorf("notes %q, want %q", joined, tt.wantNote)
+			}
+			if len(joined) > 400 {
+				t.Errorf("a note of %d bytes: quote less of the answer", len(joined))
+			}
+		})
+	}
+}
+
+func TestInterleavePutsFlagdRightAfterSwitchyard(t *testing.T) {
+	sc := func(k kind, peer string) scenario { return scenario{kind: k, peer: peer, name: peer + string(k)} }
+	sy := []scenario{sc(kindBare, ""), sc(kindSingle, ""), sc(kindTargeted, ""), sc(kindBulk, ""), sc(kindNotModified, ""), sc(kindBareAgain, "")}
+	fl := map[kind]scenario{kindSingle: sc(kindSingle, flagdPeer), kindBulk: sc(kindBulk, flagdPeer), kindTargeted: sc(kindTargeted, flagdPeer)}
+	var names []string
+	for _, s := range interleave(sy, fl) {
+		names = append(names, s.name)
+	}
+	want := "bare single flagdsingle targeted flagdtargeted bulk flagdbulk not-modified bare-again"
+	if got := strings.Join(names, " "); got != want {
+		t.Errorf("order %q, want %q", got, want)
+	}
+	if got := interleave(sy, nil); len(got) != len(sy) {
+		t.Errorf("without flagd: %d scenarios, want Switchyard's %d", len(got), len(sy))
 	}
 }

@@ -17,12 +17,25 @@ const defaultTargeted = 20
 const evalContext = `{"context":{"targetingKey":"user-123","email":"someone@example.com","plan":"pro","appVersion":"2.3.1"}}`
 
 // rules are the targeting rules of targeted flags, in turn: one per kind of operator
-// flagd's JsonLogic adds, plus a plain one.
-var rules = []string{
-	`{"if":[{"ends_with":[{"var":"email"},"@example.com"]},"on","off"]}`,
-	`{"if":[{"in":[{"var":"plan"},["pro","enterprise"]]},"on","off"]}`,
-	`{"if":[{"sem_ver":[{"var":"appVersion"},">=","2.0.0"]},"on","off"]}`,
-	`{"fractional":[["on",50],["off",50]]}`,
+// flagd's JsonLogic adds, plus a plain one. ruleNames names them in the same order.
+var (
+	rules = []string{
+		`{"if":[{"ends_with":[{"var":"email"},"@example.com"]},"on","off"]}`,
+		`{"if":[{"in":[{"var":"plan"},["pro","enterprise"]]},"on","off"]}`,
+		`{"if":[{"sem_ver":[{"var":"appVersion"},">=","2.0.0"]},"on","off"]}`,
+		`{"fractional":[["on",50],["off",50]]}`,
+	}
+	ruleNames = []string{"ends_with", "in", "sem_ver", "fractional"}
+)
+
+// seedRuleName names the rule of the i-th of n seeded flags, the last `targeted` of
+// which have rules; "" for a static flag or an index outside the seed.
+func seedRuleName(i, n, targeted int) string {
+	r := i - (n - targeted)
+	if i < 0 || i >= n || r < 0 {
+		return ""
+	}
+	return ruleNames[r%len(ruleNames)]
 }
 
 // seedKey names the i-th seeded flag; keys sort in seeding order.
@@ -55,7 +68,7 @@ func seedDocument(n, targeted int) ([]byte, error) {
 			d.DefaultVariant = "control"
 			d.Metadata = map[string]string{"owner": "bench-team"}
 		}
-		if r := i - (n - targeted); r >= 0 {
+		if r := i - (n - targeted); r >= 0 { // seedRuleName's rule
 			d.Variants = map[string]any{"on": true, "off": false}
 			d.DefaultVariant = "off"
 			d.Targeting = json.RawMessage(rules[r%len(rules)])

@@ -29,6 +29,7 @@ func (r report) write(w io.Writer) {
 	if nm, bulk := r.find(kindNotModified), r.find(kindBulk); nm != nil && bulk != nil && bulk.rate() > 0 {
 		fmt.Fprintf(w, "304 vs bulk: %.2fx the req/s%s\n", nm.rate()/bulk.rate(), cpuRatio(*nm, *bulk))
 	}
+	r.writeFlagd(w)
 	if len(r.verdicts) > 0 {
 		fmt.Fprintln(w, "\ntargets (benchmarks on a shared machine, not tests: a MISS does not fail the run):")
 		for _, v := range r.verdicts {
@@ -47,13 +48,55 @@ func (r report) write(w io.Writer) {
 	}
 }
 
-func (r report) find(k kind) *measurement {
+// find is Switchyard's (or the bare handler's) measurement of kind k.
+func (r report) find(k kind) *measurement { return r.findPeer(k, "") }
+
+// findPeer is peer's measurement of kind k ("" for Switchyard and the bare handler).
+func (r report) findPeer(k kind, peer string) *measurement {
 	for i := range r.rows {
-		if r.rows[i].Kind == k {
+		if r.rows[i].Kind == k && r.rows[i].Peer == peer {
 			return &r.rows[i]
 		}
 	}
 	return nil
+}
+
+const flagdFormat = "  %-28s %7s %7s %7s %11s  %s"
+
+// writeFlagd prints Switchyard's figures over flagd's for every scenario both ran (none
+// when flagd was not measured): above 1.00x favours Switchyard for req/s, below 1.00x
+// for latency and CPU.
+func (r report) writeFlagd(w io.Writer) {
+	measured := false
+	for _, row := range r.rows {
+		measured = measured || row.Peer == flagdPeer
+	}
+	if !measured {
+		return
+	}
+	fmt.Fprintln(w, "\nSwitchyard vs flagd, same run and load (Switchyard's figure over flagd's: req/s above 1.00x, latency and CPU below 1.00x favour Switchyard):")
+	line := func(args ...any) { fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf(flagdFormat, args...), " ")) }
+	line("scenario", "req/s", "p50", "p99", "server CPU", "req/s per round")
+	for _, p := range flagdPairs {
+		sy, fl := r.find(p.kind), r.findPeer(p.kind, flagdPeer)
+		if sy == nil {
+			continue
+		}
+		if fl == nil {
+			line(p.label, "-", "-", "-", "-", "not measured for flagd (see the notes)")
+			continue
+		}
+		cpu := "-"
+		if a, okA := sy.perRequest(sy.ServerCPU); okA {
+			if b, okB := fl.perRequest(fl.ServerCPU); okB {
+				cpu = formatRatio(float64(a), float64(b))
+			}
+		}
+		rounds := strings.TrimPrefix(roundRatios(*sy, *fl, "%.2fx", 1), "; rounds ")
+		line(p.label, formatRatio(sy.rate(), fl.rate()),
+			formatRatio(float64(sy.quantile(0.50)), float64(fl.quantile(0.50))),
+			formatRatio(float64(sy.quantile(0.99)), float64(fl.quantile(0.99))), cpu, rounds)
+	}
 }
 
 // formatLatency prints three significant digits: 812µs, 1.23ms, 12.3ms, 123ms.
