@@ -9,7 +9,7 @@ import (
 )
 
 // TestSuiteOnEveryShape runs the one e2e suite (README walk-through, bad input on every
-// endpoint) unchanged against each deployment shape, as real child processes of the
+// endpoint, the change stream an SDK follows) unchanged against each deployment shape, as real child processes of the
 // built binaries on PostgreSQL: the monolith, and the split command + read processes,
 // each with the sync and the async bus.
 func TestSuiteOnEveryShape(t *testing.T) {
@@ -48,6 +48,7 @@ func TestSuiteOnEveryShape(t *testing.T) {
 			d := shape.deploy(t)
 			t.Run("walkthrough", func(t *testing.T) { suite.Walkthrough(t, d) })
 			t.Run("bad input", func(t *testing.T) { suite.BadInput(t, d) })
+			t.Run("change stream", func(t *testing.T) { suite.ChangeStream(t, d) })
 		})
 	}
 }

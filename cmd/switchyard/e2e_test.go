@@ -124,3 +124,14 @@ func openMigrated(t *testing.T, dir, module string) *sqlx.DB {
 	t.Helper()
 	return migratetest.SQLite(t, filepath.Join(dir, module+".db"), module, migrations.For)
 }
+
+// TestChangeStream is the shared e2e suite's change-stream check against the in-process
+// monolith, once per bus mode.
+func TestChangeStream(t *testing.T) {
+	for _, mode := range []string{busSync, busAsync} {
+		t.Run(mode, func(t *testing.T) {
+			s := startServer(t, t.TempDir(), map[string]string{"SWITCHYARD_BUS": mode})
+			suite.ChangeStream(t, s.deployment(mode))
+		})
+	}
+}
