@@ -13,9 +13,9 @@ import (
 
 // runSync keeps the snapshot current: a first fetch (or, failing that, the snapshot or
 // bootstrap file), then a conditional fetch every PollInterval and after every change
-// notification, coalesced over CoalesceWindow. After a failed fetch the next one comes
-// sooner: a jittered delay doubling from ReconnectMin, up to ReconnectMax or
-// PollInterval, whichever is shorter.
+// notification or loss of the change stream (see runStream), coalesced over
+// CoalesceWindow. After a failed fetch the next one comes sooner: a jittered delay
+// doubling from ReconnectMin, up to ReconnectMax or PollInterval, whichever is shorter.
 func (c *Client) runSync(ctx context.Context) {
 	err := c.fetchSnapshot(ctx)
 	if err != nil && ctx.Err() == nil {
@@ -153,6 +153,13 @@ func (c *Client) loadFallbackSnapshot() {
 // reconnects after a jittered delay that doubles from ReconnectMin to ReconnectMax (or
 // the server's retry hint, when longer), and starts from ReconnectMin again once a
 // connection delivered an event.
+//
+// A stream that ends, or cannot connect, while the last snapshot fetch succeeded also
+// asks for a refetch: without the stream no change can reach the client, and the
+// server may be gone. If it is, the fetch fails and the client is STALE (not only for
+// the primary breaker's cooldown, should an evaluation have tripped it) until a fetch
+// succeeds again; the sync loop retries failed fetches on its own backoff, so a stream
+// that keeps failing asks no more until then.
 func (c *Client) runStream(ctx context.Context) {
 	url, err := c.ofrep.StreamURL(ofrepv1.EventStream{Type: ofrepv1.EventStreamTypeSSE,
 		Endpoint: &ofrepv1.EventStreamEndpoint{RequestURI: ofrepv1.PathEventStream}})
@@ -176,6 +183,9 @@ func (c *Client) runStream(ctx context.Context) {
 		} else if he, ok := errors.AsType[*ofrephttp.HTTPError](err); ok {
 			hint = he.RetryAfter
 		}
+		if c.syncHealthy.Load() {
+			c.requestRefetch()
+		}
 		wait := jitter(max(delay, hint))
 		c.log.Debug("switchyard sdk: change stream ended; reconnecting", "error", err, "in", wait)
 		select {
@@ -193,6 +203,11 @@ func (c *Client) onChange(ev ofrepv1.ChangeEvent) {
 	if s := c.snap.Load(); s != nil && s.etag != "" && s.etag == ev.ETag {
 		return
 	}
+	c.requestRefetch()
+}
+
+// requestRefetch asks the sync loop for a snapshot fetch.
+func (c *Client) requestRefetch() {
 	select {
 	case c.refetch <- struct{}{}:
 	default: // a refetch is pending already; it will fetch the latest

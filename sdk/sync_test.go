@@ -2,10 +2,12 @@ package sdk_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -216,5 +218,79 @@ func TestStreamReconnects(t *testing.T) {
 	t.Logf("stream connection attempts: %d; events: %d; states: %v", st.StreamConnects, st.ChangeEvents, events.states())
 	if st.StreamConnects < 2 {
 		t.Errorf("stream connection attempts = %d, want a reconnect", st.StreamConnects)
+	}
+}
+
+// TestStaleWhileServerDown: with Sync on, a server that goes away makes the client STALE
+// (event included) even when no evaluation trips the primary's breaker, and the client
+// stays STALE past the breaker's cooldown, until the server is back: the lost change
+// stream makes the sync loop check the server, whose failed fetches hold the state.
+// The poll interval is an hour, so only the stream's loss can start that check.
+func TestStaleWhileServerDown(t *testing.T) {
+	srv := testenv.StartServer(t, serverBin)
+	srv.PutFlag("new-checkout", boolFlag)
+	const cooldown = 100 * time.Millisecond
+	tests := []struct {
+		mode testenv.Mode
+		// evaluate asks for an uncached context once the fault is on, which trips the
+		// primary's breaker (TripAfter 1) at once.
+		evaluate bool
+	}{
+		{testenv.Down, true},
+		{testenv.Down, false},
+		{testenv.Reset, false},
+		{testenv.HTTP500, false},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s/evaluate=%t", tt.mode, tt.evaluate), func(t *testing.T) {
+			proxy := testenv.StartProxy(t, srv.Addr())
+			c := newClient(t, sdk.Options{BaseURL: proxy.URL(),
+				Primary: sdk.BreakerOptions{TripAfter: 1, Cooldown: cooldown, MaxCooldown: cooldown},
+				Sync: sdk.SyncOptions{Enabled: true, PollInterval: time.Hour, CoalesceWindow: 10 * time.Millisecond,
+					ReconnectMin: 50 * time.Millisecond, ReconnectMax: 200 * time.Millisecond}})
+			events := subscribe(c)
+			ctx := ctxT(t)
+			if err := c.WaitReady(ctx); err != nil {
+				t.Fatal(err)
+			}
+			// The stream is up once it delivered the event naming the current snapshot.
+			// When that event beat the first snapshot it asked for a refetch: let it run
+			// (20 coalesce windows), so that it is not what finds the server down.
+			waitFor(t, "the change stream", func() bool { return c.Stats().ChangeEvents >= 1 })
+			time.Sleep(200 * time.Millisecond)
+			if got := c.State(); got != sdk.StateReady {
+				t.Fatalf("state %s before the fault, want READY", got)
+			}
+
+			proxy.SetMode(tt.mode)
+			if tt.evaluate {
+				r := c.Boolean(ctx, "new-checkout", false, map[string]any{"targetingKey": "uncached"})
+				expect(t, "server down", r, true, sdk.ReasonStale, sdk.SourceSnapshot)
+			}
+			waitFor(t, "STALE with the server down", func() bool { return c.State() == sdk.StateStale })
+			time.Sleep(5 * cooldown) // the breaker, if open, is half-open by now
+			if got := c.State(); got != sdk.StateStale {
+				t.Errorf("state %s %v after the server went down, want STALE: the server is still down", got, 5*cooldown)
+			}
+
+			proxy.SetMode(testenv.Pass)
+			waitFor(t, "READY with the server back", func() bool { return c.State() == sdk.StateReady })
+			// From the first STALE on (the start's READY may be delivered late), the
+			// events must be one STALE, then READY: no READY while the server was down.
+			want := []sdk.State{sdk.StateStale, sdk.StateReady}
+			var got []sdk.State
+			waitFor(t, fmt.Sprintf("state events %v", want), func() bool {
+				all := events.states()
+				i := slices.Index(all, sdk.StateStale)
+				if i < 0 {
+					return false
+				}
+				got = all[i:]
+				return len(got) >= len(want)
+			})
+			if !slices.Equal(got, want) {
+				t.Errorf("state events from the fault on: %v, want %v (all: %v)", got, want, events.states())
+			}
+		})
 	}
 }
