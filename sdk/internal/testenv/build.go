@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"testing"
 )
 
 // RepoRoot returns the repository's root: the first directory up from the working
@@ -47,4 +48,23 @@ func BuildServer(dir string) (string, error) {
 		return "", fmt.Errorf("testenv: go build ./cmd/switchyard in %s: %w\n%s", root, err, out.String())
 	}
 	return bin, nil
+}
+
+// RunWithServer is a test package's TestMain body for tests that run Switchyard: it
+// builds the server into a temporary directory, stores the binary's path in *bin, runs
+// the tests, removes the directory and exits with the tests' code.
+func RunWithServer(m *testing.M, bin *string) {
+	dir, err := os.MkdirTemp("", "switchyard-sdk-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if *bin, err = BuildServer(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		_ = os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
 }
