@@ -3,12 +3,12 @@ package flageval_test
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"reflect"
 	"testing"
 
 	"github.com/switchyardhq/switchyard/contracts/flageval"
 	"github.com/switchyardhq/switchyard/contracts/flagsv1"
+	"github.com/switchyardhq/switchyard/contracts/targeting/testbed"
 )
 
 func def(t testing.TB, raw string) flagsv1.Definition {
@@ -92,29 +92,7 @@ func show(r flageval.Result) string {
 // contracts/targeting/testdata) and checks value, reason and error code: the same data
 // the evaluation module's OFREP test checks the server against.
 func TestFlagdTestbed(t *testing.T) {
-	raw, err := os.ReadFile("../targeting/testdata/flagd_testbed.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tb struct {
-		Evaluators map[string]json.RawMessage `json:"evaluators"`
-		Flags      map[string]struct {
-			Variants       map[string]json.RawMessage `json:"variants"`
-			DefaultVariant *string                    `json:"defaultVariant"`
-			Targeting      json.RawMessage            `json:"targeting"`
-		} `json:"flags"`
-		Cases []struct {
-			Flag         string          `json:"flag"`
-			Context      map[string]any  `json:"context"`
-			Value        json.RawMessage `json:"value"`
-			Reason       string          `json:"reason"`
-			ErrorCode    string          `json:"errorCode"`
-			CompileError string          `json:"compileError"`
-		} `json:"cases"`
-	}
-	if err := json.Unmarshal(raw, &tb); err != nil {
-		t.Fatal(err)
-	}
+	tb := testbed.Load(t)
 	flags := map[string]*flageval.Flag{}
 	for key, f := range tb.Flags {
 		flags[key] = flageval.Compile(key, flagsv1.Definition{State: "ENABLED", Variants: f.Variants, DefaultVariant: f.DefaultVariant, Targeting: f.Targeting}, tb.Evaluators)

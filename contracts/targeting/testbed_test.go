@@ -3,31 +3,13 @@ package targeting_test
 import (
 	"encoding/json"
 	"errors"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/switchyardhq/switchyard/contracts/targeting"
+	"github.com/switchyardhq/switchyard/contracts/targeting/testbed"
 )
-
-// testbed is testdata/flagd_testbed.json: flagd-testbed's flags and expectations.
-type testbed struct {
-	Evaluators map[string]json.RawMessage `json:"evaluators"`
-	Flags      map[string]struct {
-		Variants       map[string]any  `json:"variants"`
-		DefaultVariant *string         `json:"defaultVariant"`
-		Targeting      json.RawMessage `json:"targeting"`
-	} `json:"flags"`
-	Cases []struct {
-		Flag         string          `json:"flag"`
-		Context      map[string]any  `json:"context"`
-		Value        json.RawMessage `json:"value"`
-		Reason       string          `json:"reason"`
-		ErrorCode    string          `json:"errorCode"`
-		CompileError string          `json:"compileError"`
-	} `json:"cases"`
-}
 
 // resolution is what a flagd-like caller makes of the engine's answer.
 type resolution struct {
@@ -37,17 +19,7 @@ type resolution struct {
 }
 
 func TestFlagdTestbed(t *testing.T) {
-	raw, err := os.ReadFile("testdata/flagd_testbed.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tb testbed
-	if err := json.Unmarshal(raw, &tb); err != nil {
-		t.Fatal(err)
-	}
-	if len(tb.Cases) < 100 {
-		t.Fatalf("testbed has %d cases, want at least 100", len(tb.Cases))
-	}
+	tb := testbed.Load(t)
 	for _, tc := range tb.Cases {
 		t.Run(tc.Flag, func(t *testing.T) {
 			flag, ok := tb.Flags[tc.Flag]
@@ -86,7 +58,13 @@ func TestFlagdTestbed(t *testing.T) {
 	}
 }
 
-func resolve(rule *targeting.Rule, res targeting.Result, err error, variants map[string]any, def *string) resolution {
+func resolve(rule *targeting.Rule, res targeting.Result, err error, raw map[string]json.RawMessage, def *string) resolution {
+	variants := make(map[string]any, len(raw))
+	for name, v := range raw {
+		var value any
+		_ = json.Unmarshal(v, &value)
+		variants[name] = value
+	}
 	if err != nil {
 		var ee *targeting.EvalError
 		if errors.As(err, &ee) {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"reflect"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ import (
 	"github.com/switchyardhq/switchyard/contracts/ofrepv1"
 	"github.com/switchyardhq/switchyard/contracts/ofrepv1/ofrephttp"
 	"github.com/switchyardhq/switchyard/contracts/snapshotv1"
+	"github.com/switchyardhq/switchyard/contracts/targeting/testbed"
 	"github.com/switchyardhq/switchyard/modules/evaluation"
 	"github.com/switchyardhq/switchyard/platform/httpx"
 	"github.com/switchyardhq/switchyard/platform/storage"
@@ -256,14 +256,7 @@ func mustJSON(t *testing.T, v any) []byte {
 // and evaluates in-process. Every flagd-testbed case (plus flag-set metadata) must get
 // exactly the server's OFREP answer: value, variant, reason, error code and metadata.
 func TestLocalEvaluationFromSnapshotMatchesServer(t *testing.T) {
-	raw, err := os.ReadFile("../../contracts/targeting/testdata/flagd_testbed.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tb evalTestbed
-	if err := json.Unmarshal(raw, &tb); err != nil {
-		t.Fatal(err)
-	}
+	tb := testbed.Load(t)
 	h := started(t)
 	version := int64(0)
 	for key, f := range tb.Flags {

@@ -5,40 +5,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"reflect"
 	"testing"
+
+	"github.com/switchyardhq/switchyard/contracts/targeting/testbed"
 )
 
-// evalTestbed is contracts/targeting/testdata/flagd_testbed.json: flagd-testbed's flags
-// and expected results, restated as data. Here every case goes through the real OFREP
-// API, so the reasons, values and error codes are the ones clients see.
-type evalTestbed struct {
-	Evaluators map[string]json.RawMessage `json:"evaluators"`
-	Flags      map[string]struct {
-		Variants       map[string]json.RawMessage `json:"variants"`
-		DefaultVariant *string                    `json:"defaultVariant"`
-		Targeting      json.RawMessage            `json:"targeting"`
-	} `json:"flags"`
-	Cases []struct {
-		Flag         string          `json:"flag"`
-		Context      map[string]any  `json:"context"`
-		Value        json.RawMessage `json:"value"`
-		Reason       string          `json:"reason"`
-		ErrorCode    string          `json:"errorCode"`
-		CompileError string          `json:"compileError"`
-	} `json:"cases"`
-}
-
 func TestFlagdTestbedThroughOFREP(t *testing.T) {
-	raw, err := os.ReadFile("../../contracts/targeting/testdata/flagd_testbed.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tb evalTestbed
-	if err := json.Unmarshal(raw, &tb); err != nil {
-		t.Fatal(err)
-	}
+	tb := testbed.Load(t)
 	h := newHarness(t)
 	h.start()
 	version := int64(0)
