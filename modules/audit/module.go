@@ -27,6 +27,7 @@ type Deps struct {
 type Module struct {
 	adminAuth echo.MiddlewareFunc
 	list      echo.HandlerFunc
+	changes   echo.HandlerFunc
 	record    bus.Handler
 }
 
@@ -49,6 +50,7 @@ func New(deps Deps) (*Module, error) {
 	return &Module{
 		adminAuth: deps.AdminAuth,
 		list:      httpapi.NewListEntries(store),
+		changes:   httpapi.NewFollowChanges(store),
 		record: bus.Handler{
 			Name:   flagsv1.ConsumerAuditTimeline,
 			Topic:  flagsv1.Topic,
@@ -57,9 +59,11 @@ func New(deps Deps) (*Module, error) {
 	}, nil
 }
 
-// Routes registers GET /api/v1/audit on g (the root group), behind AdminAuth.
+// Routes registers GET /api/v1/audit and GET /api/v1/audit/changes on g (the root
+// group), behind AdminAuth.
 func (m *Module) Routes(g *echo.Group) {
 	g.GET("/api/v1/audit", m.list, m.adminAuth)
+	g.GET("/api/v1/audit/changes", m.changes, m.adminAuth)
 }
 
 // Handlers returns the module's event handlers: the timeline recorder of flag events.

@@ -101,7 +101,13 @@ func (f *fixture) deliver(t *testing.T, ev flagsv1.FlagChanged) {
 // ("-" sends no Authorization header).
 func (f *fixture) get(t *testing.T, query, auth string) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, f.srv.URL+"/api/v1/audit?"+query, nil)
+	return f.getPath(t, "/api/v1/audit", query, auth)
+}
+
+// getPath sends GET path?query, authenticated as get does.
+func (f *fixture) getPath(t *testing.T, path, query, auth string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, f.srv.URL+path+"?"+query, nil)
 	if err != nil {
 		t.Fatalf("new request: %v", err)
 	}

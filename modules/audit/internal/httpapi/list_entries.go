@@ -13,7 +13,7 @@ import (
 // timeLayout is RFC 3339 in UTC with exactly millisecond precision, the precision stored.
 const timeLayout = "2006-01-02T15:04:05.000Z07:00"
 
-// EntryDTO is one timeline entry in GET /api/v1/audit.
+// EntryDTO is one timeline entry in GET /api/v1/audit and GET /api/v1/audit/changes.
 type EntryDTO struct {
 	EventID     string          `json:"eventId"`
 	OccurredAt  string          `json:"occurredAt"`
@@ -50,23 +50,27 @@ func NewListEntries(store *timeline.Store) echo.HandlerFunc {
 		}
 		resp := ListResponse{Entries: make([]EntryDTO, 0, len(page.Entries))}
 		for _, e := range page.Entries {
-			resp.Entries = append(resp.Entries, EntryDTO{
-				EventID:     e.EventID,
-				OccurredAt:  e.OccurredAt.UTC().Format(timeLayout),
-				Actor:       e.Actor,
-				Action:      e.Action,
-				Environment: e.Environment,
-				Flag:        e.FlagKey,
-				Version:     e.Version,
-				Reason:      e.Reason,
-				Before:      e.Before,
-				After:       e.After,
-			})
+			resp.Entries = append(resp.Entries, entryDTO(e))
 		}
 		if page.Next != nil {
 			resp.NextCursor = encodeCursor(*page.Next)
 		}
 		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 		return c.JSON(http.StatusOK, resp)
+	}
+}
+
+func entryDTO(e timeline.Entry) EntryDTO {
+	return EntryDTO{
+		EventID:     e.EventID,
+		OccurredAt:  e.OccurredAt.UTC().Format(timeLayout),
+		Actor:       e.Actor,
+		Action:      e.Action,
+		Environment: e.Environment,
+		Flag:        e.FlagKey,
+		Version:     e.Version,
+		Reason:      e.Reason,
+		Before:      e.Before,
+		After:       e.After,
 	}
 }

@@ -1,5 +1,6 @@
 // Package timeline stores the audit timeline: one entry per flag event, read newest
-// first with keyset paging on (occurred_at, seq).
+// first with keyset paging on (occurred_at, seq), or followed in seq order, which is the
+// order in which entries were committed (see Store.Record and Store.Follow).
 package timeline
 
 import (
@@ -9,7 +10,7 @@ import (
 
 // Entry is one recorded event.
 type Entry struct {
-	Seq         int64 // local order of recording; breaks ties between equal OccurredAt
+	Seq         int64 // local order of recording (= commit order); breaks ties between equal OccurredAt
 	EventID     string
 	EventType   string
 	Action      string

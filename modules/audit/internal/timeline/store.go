@@ -11,11 +11,25 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/switchyardhq/switchyard/platform/inbox"
+	"github.com/switchyardhq/switchyard/platform/storage"
 )
+
+// followLockClass is the first key of the PostgreSQL advisory lock that orders the
+// recording transactions (see Record); the second is the OID of this schema's
+// audit_entries table, so that stores in other schemas of the same database do not wait
+// on each other. The value spells "audt" and is used by nothing else in Switchyard.
+const followLockClass = 0x61756474
 
 // Store reads and writes the audit_entries table.
 type Store struct {
-	db *sqlx.DB
+	db      *sqlx.DB
+	dialect storage.Dialect
+
+	// Test seams, set only by this package's tests. beforeCommit runs between the insert
+	// and the commit of a recorded entry (to widen the window in which other recorders
+	// and followers interleave); unordered skips the follow lock, to show what it prevents.
+	beforeCommit func(ctx context.Context, e Entry) error
+	unordered    bool
 }
 
 // NewStore returns a store over db, which must hold the audit schema.
@@ -23,11 +37,21 @@ func NewStore(db *sqlx.DB) *Store {
 	if db == nil {
 		panic("timeline.NewStore: nil db")
 	}
-	return &Store{db: db}
+	return &Store{db: db, dialect: storage.DialectOf(db)}
 }
 
 // Record claims e.EventID for consumer in the inbox and inserts e, in one transaction.
 // It returns false, changing nothing, when consumer already recorded the event.
+//
+// Recording transactions commit in seq order, which Follow relies on. SQLite has one
+// writer at a time (the transaction takes the write lock at BEGIN IMMEDIATE and keeps it
+// to its commit, and seq is assigned inside it), so this holds by construction. On
+// PostgreSQL seq comes from an identity sequence when the row is inserted, and concurrent
+// recorders would commit in any order; so the insert is preceded by a transaction-scoped
+// advisory lock, held until commit or rollback: the next recorder draws its seq only after
+// the previous one has ended, and PostgreSQL makes a transaction visible before it
+// releases its locks. The lock covers only the insert and the commit (the inbox claim,
+// which may wait on a duplicate delivery, comes before it); audit writes are few.
 func (s *Store) Record(ctx context.Context, consumer string, e Entry) (recorded bool, err error) {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -47,6 +71,12 @@ func (s *Store) Record(ctx context.Context, consumer string, e Entry) (recorded 
 		return false, nil
 	}
 
+	if s.dialect == storage.Postgres && !s.unordered {
+		const lock = `SELECT pg_advisory_xact_lock($1, 'audit_entries'::regclass::oid::int4)`
+		if _, err := tx.ExecContext(ctx, lock, followLockClass); err != nil {
+			return false, fmt.Errorf("lock audit timeline for %s: %w", e.EventID, err)
+		}
+	}
 	const q = `INSERT INTO audit_entries (event_id, event_type, action, occurred_at, recorded_at, actor,
 environment, flag_key, version, reason, before_json, after_json)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
@@ -54,6 +84,11 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 		e.OccurredAt.UnixMilli(), e.RecordedAt.UnixMilli(), e.Actor, e.Environment, e.FlagKey,
 		e.Version, e.Reason, nullJSON(e.Before), nullJSON(e.After)); err != nil {
 		return false, fmt.Errorf("insert audit entry %s: %w", e.EventID, err)
+	}
+	if s.beforeCommit != nil {
+		if err := s.beforeCommit(ctx, e); err != nil {
+			return false, fmt.Errorf("before commit of audit entry %s: %w", e.EventID, err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return false, fmt.Errorf("commit audit entry %s: %w", e.EventID, err)
