@@ -22,6 +22,25 @@ const (
 	OFREPClient = "switchyard-ofrep-client" // the HTTP transport SDKs use against OFREP
 )
 
+// The flag-event pacts (switchyard-flags -> switchyard-evaluation, -> switchyard-audit):
+// the provider states and message descriptions both consumers name, so that the flags
+// provider sets each state up and produces each message once.
+const (
+	FlagEventsStateAbsent = "flag new-checkout does not exist in development"
+	FlagEventsStateV1     = "flag new-checkout exists in development at version 1, enabled, serving on"
+
+	FlagEventsCreated  = "flag_created: new-checkout is created in development, enabled, serving on"
+	FlagEventsUpdated  = "flag_updated: new-checkout in development gets a targeting rule and serves off by default"
+	FlagEventsDisabled = "flag_state_changed: new-checkout in development is disabled"
+	FlagEventsArchived = "flag_archived: new-checkout in development is archived"
+)
+
+// Formats events carry, as regexes for pact's matcher; anchored, since it is not.
+const (
+	RegexUUID    = `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`
+	RegexRFC3339 = `^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$`
+)
+
 // Dir is the absolute path of the committed pact files (contracts/pacts).
 func Dir(tb testing.TB) string {
 	tb.Helper()

@@ -26,28 +26,11 @@ import (
 	"github.com/switchyardhq/switchyard/platform/migrate/migratetest"
 )
 
-// Provider states and message descriptions of the flag-event pacts. The evaluation
-// consumer names the same ones, so that the flags provider sets each up and produces
-// each once.
-const (
-	eventsPactStateAbsent = "flag new-checkout does not exist in development"
-	eventsPactStateV1     = "flag new-checkout exists in development at version 1, enabled, serving on"
-
-	eventsPactCreated  = "flag_created: new-checkout is created in development, enabled, serving on"
-	eventsPactUpdated  = "flag_updated: new-checkout in development gets a targeting rule and serves off by default"
-	eventsPactDisabled = "flag_state_changed: new-checkout in development is disabled"
-	eventsPactArchived = "flag_archived: new-checkout in development is archived"
-)
-
-// Formats the timeline relies on. The regexes are anchored: pact's regex matcher is not.
-const (
-	eventsPactUUID    = `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`
-	eventsPactRFC3339 = `^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$`
-	eventsPactToken   = "audit-admin-token"
-)
+// eventsPactToken is the admin token the timeline is read with.
+const eventsPactToken = "audit-admin-token"
 
 // eventsPactPriorCreated is the flag_created event (version 1) that the update, state
-// change and archive messages follow: what eventsPactStateV1 means, as this consumer sees it.
+// change and archive messages follow: what pacttest.FlagEventsStateV1 means, as this consumer sees it.
 const eventsPactPriorCreated = `{"eventId":"0196a1d2-7c00-7000-8000-0000000000a0","type":"flags.v1.flag_created",
 "environment":"development","flagKey":"new-checkout","version":1,"actor":"alice","reason":"launch the new checkout",
 "occurredAt":"2025-06-01T09:00:00Z","before":null,
@@ -85,14 +68,14 @@ func eventsPactAuditEvent(eventID, eventType string, version int, reason, occurr
 		return matchers.Like(d)
 	}
 	return map[string]any{
-		"eventId":     matchers.Regex(eventID, eventsPactUUID),
+		"eventId":     matchers.Regex(eventID, pacttest.RegexUUID),
 		"type":        eventType,
 		"environment": matchers.Like("development"),
 		"flagKey":     matchers.Like("new-checkout"),
 		"version":     matchers.Integer(version),
 		"actor":       matchers.Like("alice"),
 		"reason":      matchers.Like(reason),
-		"occurredAt":  matchers.Regex(occurredAt, eventsPactRFC3339),
+		"occurredAt":  matchers.Regex(occurredAt, pacttest.RegexRFC3339),
 		"before":      definition(before),
 		"after":       definition(after),
 	}
@@ -117,7 +100,7 @@ func eventsPactAuditCases() []eventsPactAuditCase {
 	)
 	return []eventsPactAuditCase{
 		{
-			name: "created", state: eventsPactStateAbsent, description: eventsPactCreated,
+			name: "created", state: pacttest.FlagEventsStateAbsent, description: pacttest.FlagEventsCreated,
 			content: eventsPactAuditEvent("0196a1d2-7c00-7000-8000-000000000001", flagsv1.TypeFlagCreated, 1,
 				"launch the new checkout", "2025-06-01T09:30:00.123Z", nil, v1),
 			want: `{"eventId":"0196a1d2-7c00-7000-8000-000000000001","occurredAt":"2025-06-01T09:30:00.123Z","actor":"alice",
@@ -125,7 +108,7 @@ func eventsPactAuditCases() []eventsPactAuditCase {
 				"reason":"launch the new checkout","before":null,"after":` + v1JSON + `}`,
 		},
 		{
-			name: "updated", state: eventsPactStateV1, description: eventsPactUpdated,
+			name: "updated", state: pacttest.FlagEventsStateV1, description: pacttest.FlagEventsUpdated,
 			content: eventsPactAuditEvent("0196a1d2-7c00-7000-8000-000000000002", flagsv1.TypeFlagUpdated, 2,
 				"serve off unless targeted", "2025-06-01T09:30:00.123Z", v1, targeted),
 			prior: []string{eventsPactPriorCreated},
@@ -134,7 +117,7 @@ func eventsPactAuditCases() []eventsPactAuditCase {
 				"reason":"serve off unless targeted","before":` + v1JSON + `,"after":` + targetedJSON + `}`,
 		},
 		{
-			name: "state changed", state: eventsPactStateV1, description: eventsPactDisabled,
+			name: "state changed", state: pacttest.FlagEventsStateV1, description: pacttest.FlagEventsDisabled,
 			content: eventsPactAuditEvent("0196a1d2-7c00-7000-8000-000000000003", flagsv1.TypeFlagStateChanged, 2,
 				"pause the rollout", "2025-06-01T09:30:00.123Z", v1, disabled),
 			prior: []string{eventsPactPriorCreated},
@@ -143,7 +126,7 @@ func eventsPactAuditCases() []eventsPactAuditCase {
 				"reason":"pause the rollout","before":` + v1JSON + `,"after":` + disabledJSON + `}`,
 		},
 		{
-			name: "archived", state: eventsPactStateV1, description: eventsPactArchived,
+			name: "archived", state: pacttest.FlagEventsStateV1, description: pacttest.FlagEventsArchived,
 			content: eventsPactAuditEvent("0196a1d2-7c00-7000-8000-000000000004", flagsv1.TypeFlagArchived, 2,
 				"retire the old checkout", "2025-06-01T09:30:00.123Z", v1, nil),
 			prior: []string{eventsPactPriorCreated},

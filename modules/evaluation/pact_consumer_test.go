@@ -27,28 +27,15 @@ import (
 	"github.com/switchyardhq/switchyard/platform/migrate/migratetest"
 )
 
-// Provider states and message descriptions of the flag-event pacts. The audit consumer
-// names the same ones, so that the flags provider sets each up and produces each once.
+// The environment and flag the messages are about.
 const (
-	eventsPactStateAbsent = "flag new-checkout does not exist in development"
-	eventsPactStateV1     = "flag new-checkout exists in development at version 1, enabled, serving on"
-
-	eventsPactCreated  = "flag_created: new-checkout is created in development, enabled, serving on"
-	eventsPactUpdated  = "flag_updated: new-checkout in development gets a targeting rule and serves off by default"
-	eventsPactDisabled = "flag_state_changed: new-checkout in development is disabled"
-	eventsPactArchived = "flag_archived: new-checkout in development is archived"
-)
-
-// Formats the projection relies on. The regexes are anchored: pact's regex matcher is not.
-const (
-	eventsPactUUID = `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`
-	eventsPactEnv  = "development" // the environment OFREP evaluates in
-	eventsPactKey  = "new-checkout"
+	eventsPactEnv = "development" // the environment OFREP evaluates in
+	eventsPactKey = "new-checkout"
 )
 
 // eventsPactPriorCreated is the flag_created event (version 1) that the update, state
 // change and archive messages assume the projection has already applied: what
-// eventsPactStateV1 means, as this consumer sees it.
+// pacttest.FlagEventsStateV1 means, as this consumer sees it.
 const eventsPactPriorCreated = `{"eventId":"0196a1d2-7c00-7000-8000-0000000000a0","type":"flags.v1.flag_created",
 "environment":"development","flagKey":"new-checkout","version":1,"actor":"alice","occurredAt":"2025-06-01T09:00:00Z",
 "before":null,"after":{"state":"ENABLED","variants":{"on":true,"off":false},"defaultVariant":"on","metadata":{"team":"payments"}}}`
@@ -86,7 +73,7 @@ func eventsPactEvaluationDefinition(state, defaultVariant string, targeting map[
 // It never reads actor, reason, occurredAt or before, so the pact does not pin them.
 func eventsPactEvaluationEvent(eventID, eventType string, version int, after map[string]any) map[string]any {
 	ev := map[string]any{
-		"eventId":     matchers.Regex(eventID, eventsPactUUID),
+		"eventId":     matchers.Regex(eventID, pacttest.RegexUUID),
 		"type":        eventType,
 		"environment": matchers.Like(eventsPactEnv),
 		"flagKey":     matchers.Like(eventsPactKey),
@@ -114,20 +101,20 @@ func eventsPactEvaluationCases() []eventsPactEvaluationCase {
 	}}
 	return []eventsPactEvaluationCase{
 		{
-			name: "created", state: eventsPactStateAbsent, description: eventsPactCreated,
+			name: "created", state: pacttest.FlagEventsStateAbsent, description: pacttest.FlagEventsCreated,
 			content: eventsPactEvaluationEvent("0196a1d2-7c00-7000-8000-000000000001", flagsv1.TypeFlagCreated, 1,
 				eventsPactEvaluationDefinition(flagsv1.StateEnabled, "on", nil)),
 			before: eventsPactNotFound, after: eventsPactServesOn,
 		},
 		{
-			name: "updated", state: eventsPactStateV1, description: eventsPactUpdated,
+			name: "updated", state: pacttest.FlagEventsStateV1, description: pacttest.FlagEventsUpdated,
 			content: eventsPactEvaluationEvent("0196a1d2-7c00-7000-8000-000000000002", flagsv1.TypeFlagUpdated, 2,
 				eventsPactEvaluationDefinition(flagsv1.StateEnabled, "off", rule)),
 			prior:  []string{eventsPactPriorCreated},
 			before: eventsPactServesOn, after: eventsPactTargetedOn,
 		},
 		{
-			name: "state changed", state: eventsPactStateV1, description: eventsPactDisabled,
+			name: "state changed", state: pacttest.FlagEventsStateV1, description: pacttest.FlagEventsDisabled,
 			content: eventsPactEvaluationEvent("0196a1d2-7c00-7000-8000-000000000003", flagsv1.TypeFlagStateChanged, 2,
 				eventsPactEvaluationDefinition(flagsv1.StateDisabled, "on", nil)),
 			prior:  []string{eventsPactPriorCreated},
@@ -135,7 +122,7 @@ func eventsPactEvaluationCases() []eventsPactEvaluationCase {
 		},
 		{
 			// An archive is recognised by its type alone: the projection needs no definition.
-			name: "archived", state: eventsPactStateV1, description: eventsPactArchived,
+			name: "archived", state: pacttest.FlagEventsStateV1, description: pacttest.FlagEventsArchived,
 			content: eventsPactEvaluationEvent("0196a1d2-7c00-7000-8000-000000000004", flagsv1.TypeFlagArchived, 2, nil),
 			prior:   []string{eventsPactPriorCreated},
 			before:  eventsPactServesOn, after: eventsPactNotFound,

@@ -33,17 +33,6 @@ import (
 	"github.com/switchyardhq/switchyard/platform/migrate"
 )
 
-// Provider states and message descriptions that the evaluation and audit pacts name.
-const (
-	eventsPactStateAbsent = "flag new-checkout does not exist in development"
-	eventsPactStateV1     = "flag new-checkout exists in development at version 1, enabled, serving on"
-
-	eventsPactCreated  = "flag_created: new-checkout is created in development, enabled, serving on"
-	eventsPactUpdated  = "flag_updated: new-checkout in development gets a targeting rule and serves off by default"
-	eventsPactDisabled = "flag_state_changed: new-checkout in development is disabled"
-	eventsPactArchived = "flag_archived: new-checkout in development is archived"
-)
-
 // eventsPactRenameEnv, set to "from=to", renames a top-level field of every payload this
 // provider produces: a breaking change made without editing committed source, so that
 // TestPactProviderFlagEventsBreakingChangeFails can show the pacts catch it.
@@ -211,8 +200,8 @@ func (p *eventsPactProvider) stateHandlers(t *testing.T) models.StateHandlers {
 		}
 	}
 	return models.StateHandlers{
-		eventsPactStateAbsent: setUp(func() error { return nil }),
-		eventsPactStateV1: setUp(func() error {
+		pacttest.FlagEventsStateAbsent: setUp(func() error { return nil }),
+		pacttest.FlagEventsStateV1: setUp(func() error {
 			_, err := p.changeLocked(http.MethodPut, eventsPactFlagPath, eventsPactDefinitionV1, "launch the new checkout", http.StatusCreated)
 			return err
 		}),
@@ -236,13 +225,13 @@ func (p *eventsPactProvider) messageHandlers(t *testing.T) message.Handlers {
 		}
 	}
 	return message.Handlers{
-		eventsPactCreated: produce(eventsPactCreated, http.MethodPut, eventsPactFlagPath,
+		pacttest.FlagEventsCreated: produce(pacttest.FlagEventsCreated, http.MethodPut, eventsPactFlagPath,
 			eventsPactDefinitionV1, "launch the new checkout", http.StatusCreated),
-		eventsPactUpdated: produce(eventsPactUpdated, http.MethodPut, eventsPactFlagPath,
+		pacttest.FlagEventsUpdated: produce(pacttest.FlagEventsUpdated, http.MethodPut, eventsPactFlagPath,
 			eventsPactDefinitionTargeted, "serve off unless targeted", http.StatusOK),
-		eventsPactDisabled: produce(eventsPactDisabled, http.MethodPut, eventsPactFlagPath+"/state",
+		pacttest.FlagEventsDisabled: produce(pacttest.FlagEventsDisabled, http.MethodPut, eventsPactFlagPath+"/state",
 			`{"state":"DISABLED"}`, "pause the rollout", http.StatusOK),
-		eventsPactArchived: produce(eventsPactArchived, http.MethodDelete, eventsPactFlagPath,
+		pacttest.FlagEventsArchived: produce(pacttest.FlagEventsArchived, http.MethodDelete, eventsPactFlagPath,
 			"", "retire the old checkout", http.StatusOK),
 	}
 }

@@ -32,8 +32,6 @@ const (
 const (
 	pushPactToken   = "push-token-example-0123456789"
 	pushPactEventID = "01966b3e-7c1a-7000-8000-00000000beef"
-	pushUUIDRegex   = `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`
-	pushTimeRegex   = `^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$`
 )
 
 // pushEvent is a real flag event as the flags module's outbox holds it.
@@ -56,14 +54,14 @@ func pushBody(ev flagsv1.FlagChanged) map[string]any {
 		before = matchers.Like(map[string]any{"state": "ENABLED", "variants": map[string]any{"on": true, "off": false}, "defaultVariant": "on"})
 	}
 	return map[string]any{
-		"eventId":     matchers.Regex(ev.EventID, pushUUIDRegex),
+		"eventId":     matchers.Regex(ev.EventID, pacttest.RegexUUID),
 		"type":        matchers.S(ev.Type),
 		"environment": matchers.S(ev.Environment),
 		"flagKey":     matchers.S(ev.FlagKey),
 		"version":     matchers.Integer(int(ev.Version)),
 		"actor":       matchers.Like(ev.Actor),
 		"reason":      matchers.Like(ev.Reason),
-		"occurredAt":  matchers.Regex(ev.OccurredAt.Format(time.RFC3339), pushTimeRegex),
+		"occurredAt":  matchers.Regex(ev.OccurredAt.Format(time.RFC3339), pacttest.RegexRFC3339),
 		"before":      before,
 		"after": map[string]any{
 			"state":          matchers.S("ENABLED"),
@@ -122,7 +120,7 @@ func TestPactConsumerPushToEvaluation(t *testing.T) {
 				WithRequest(http.MethodPost, httppush.Path(flagsv1.Topic), func(b *consumer.V4RequestBuilder) {
 					b.Header("Authorization", matchers.Regex("Bearer "+pushPactToken, `^Bearer \S{16,}$`)).
 						Header("Content-Type", matchers.S("application/json")).
-						Header(httppush.HeaderEventID, matchers.Regex(tc.event.EventID, pushUUIDRegex)).
+						Header(httppush.HeaderEventID, matchers.Regex(tc.event.EventID, pacttest.RegexUUID)).
 						Header(httppush.HeaderEventType, matchers.S(tc.event.Type)).
 						JSONBody(pushBody(tc.event))
 				}).
