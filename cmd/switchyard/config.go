@@ -52,6 +52,9 @@ type config struct {
 	MaxEventStreams int
 	// OutboxRetention is how long delivered outbox rows are kept before they are pruned.
 	OutboxRetention time.Duration
+	// MetricsTokens, when set, guard GET /metrics (bearer tokens a Prometheus scraper
+	// sends); unset, /metrics is open to whoever reaches the listen address, as /healthz is.
+	MetricsTokens []httpx.Token
 	// DevToken is set when no tokens were configured and one was generated for a
 	// loopback-only development server.
 	DevToken string
@@ -152,6 +155,9 @@ func loadConfig(cmd string, args []string, getenv func(string) string, stderr io
 		sdkTokens, err := parseTokens("SWITCHYARD_SDK_TOKENS", getenv("SWITCHYARD_SDK_TOKENS"))
 		errs = append(errs, err)
 		cfg.SDKTokens = sdkTokens
+		metricsTokens, err := parseTokens("SWITCHYARD_METRICS_TOKENS", getenv("SWITCHYARD_METRICS_TOKENS"))
+		errs = append(errs, err, distinctSecrets("SWITCHYARD_METRICS_TOKENS", metricsTokens, "SWITCHYARD_ADMIN_TOKENS", tokens))
+		cfg.MetricsTokens = metricsTokens
 		cfg.OutboxRetention = outbox.DefaultRetention
 		if raw := strings.TrimSpace(getenv("SWITCHYARD_OUTBOX_RETENTION")); raw != "" {
 			d, err := time.ParseDuration(raw)
@@ -204,6 +210,19 @@ func parseTokens(env, raw string) ([]httpx.Token, error) {
 		tokens = append(tokens, httpx.Token{Name: name, Secret: secret})
 	}
 	return tokens, nil
+}
+
+// distinctSecrets refuses a token of list (variable env) whose secret is also one of
+// other's (variable otherEnv): a scraper's credential must not open the admin API.
+func distinctSecrets(env string, list []httpx.Token, otherEnv string, other []httpx.Token) error {
+	for i, t := range list {
+		for _, o := range other {
+			if t.Secret == o.Secret {
+				return fmt.Errorf("%s entry %d (%s) reuses the secret of %s's %q: give it a token of its own", env, i+1, t.Name, otherEnv, o.Name)
+			}
+		}
+	}
+	return nil
 }
 
 // ensureAdminTokens generates (once, kept in the data directory) a development token when

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchyardhq/switchyard/platform/bus"
 )
@@ -44,6 +45,7 @@ type moduleDeps struct {
 	cfg       config
 	logger    *slog.Logger
 	adminAuth echo.MiddlewareFunc
+	metrics   prometheus.Registerer // the registry GET /metrics serves
 }
 
 // linked reports whether this binary links module.

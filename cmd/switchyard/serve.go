@@ -14,12 +14,14 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchyardhq/switchyard/contracts/flagsv1"
 	"github.com/switchyardhq/switchyard/platform/breaker"
 	"github.com/switchyardhq/switchyard/platform/bus"
 	"github.com/switchyardhq/switchyard/platform/bus/httppush"
 	"github.com/switchyardhq/switchyard/platform/httpx"
+	"github.com/switchyardhq/switchyard/platform/metrics"
 	"github.com/switchyardhq/switchyard/platform/outbox"
 )
 
@@ -41,8 +43,16 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		}
 	}()
 
+	reg, err := metrics.NewRegistry(metrics.ReadBuildInfo(linkedNames()))
+	if err != nil {
+		return err
+	}
+	httpMetrics, err := metrics.NewHTTP(reg)
+	if err != nil {
+		return err
+	}
 	adminAuth := httpx.RequireBearer(cfg.AdminTokens)
-	deps := moduleDeps{cfg: cfg, logger: logger, adminAuth: adminAuth}
+	deps := moduleDeps{cfg: cfg, logger: logger, adminAuth: adminAuth, metrics: reg}
 	eval, err := newEvaluation(st.evaluation, deps)
 	if err != nil {
 		return fmt.Errorf("evaluation module: %w", err)
@@ -60,7 +70,11 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	var relay *outbox.Relay
 	if flagsLinked && cfg.Push.URL != "" {
 		// A command-only binary in sync mode: the read pods' projection is a remote handler.
-		pusher, err := newPusher(cfg.Push, logger, func() {
+		pushMetrics, err := metrics.NewBreaker(reg, pushBreakerName)
+		if err != nil {
+			return err
+		}
+		pusher, err := newPusher(cfg.Push, logger, pushMetrics.OnTrip, func() {
 			if relay != nil {
 				relay.Notify() // the read side answers again: deliver what waited
 			}
@@ -68,6 +82,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		pushMetrics.ReportState(pusher.State)
 		handlers = append(handlers, pusher.Handler())
 	}
 	if err := checkDelivery(cfg, handlers); err != nil {
@@ -80,6 +95,9 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	var fl commandModule
 	if flagsLinked {
 		relay = outbox.NewRelay(st.flags, eventBus, logger, outbox.RelayOptions{Retention: cfg.OutboxRetention})
+		if _, err := metrics.NewOutboxBacklog(reg, "flags", relay.Backlog, metrics.DefaultBacklogTimeout, logger); err != nil {
+			return err
+		}
 		if fl, err = newFlags(st.flags, deps, outbox.NewDispatcher(relay, cfg.Bus == busSync)); err != nil {
 			return fmt.Errorf("flags module: %w", err)
 		}
@@ -87,7 +105,9 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 
 	ready := &readiness{}
 	e := httpx.NewEcho(logger)
+	e.Pre(httpMetrics.Middleware()) // Pre: it sees the router's and the middleware's own answers too
 	registerHealth(e, ready, eval)
+	registerMetrics(e, reg, cfg.MetricsTokens, logger)
 	root := e.Group("")
 	if fl != nil {
 		fl.Routes(root)
@@ -227,13 +247,16 @@ func checkDelivery(cfg config, handlers []bus.Handler) error {
 	return nil
 }
 
-// newPusher is the command pods' client of the read pods' push endpoint; onClose runs
-// when its breaker closes again.
-func newPusher(p pushConfig, logger *slog.Logger, onClose func()) (*httppush.Pusher, error) {
+// pushBreakerName names the push's circuit breaker in logs and metrics.
+const pushBreakerName = "push-" + flagsv1.ConsumerEvaluationProjection
+
+// newPusher is the command pods' client of the read pods' push endpoint; onTrip runs when
+// its breaker opens, onClose when it closes again.
+func newPusher(p pushConfig, logger *slog.Logger, onTrip func(error, uint32, time.Duration), onClose func()) (*httppush.Pusher, error) {
 	pusher, err := httppush.New(httppush.Options{
 		Consumer: flagsv1.ConsumerEvaluationProjection, Topic: flagsv1.Topic, URL: p.URL, Token: p.Token, Logger: logger,
-		Breaker: breaker.Settings{CallTimeout: p.Timeout, TripAfter: p.TripAfter, Cooldown: p.Cooldown, MaxCooldown: p.MaxCooldown,
-			OnClose: func(time.Duration) { onClose() }},
+		Breaker: breaker.Settings{Name: pushBreakerName, CallTimeout: p.Timeout, TripAfter: p.TripAfter, Cooldown: p.Cooldown,
+			MaxCooldown: p.MaxCooldown, OnTrip: onTrip, OnClose: func(time.Duration) { onClose() }},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("push to read pods: %w", err)
@@ -281,6 +304,17 @@ func registerHealth(e *echo.Echo, ready *readiness, eval readModule) {
 		}
 		return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 	})
+}
+
+// registerMetrics serves reg at GET /metrics: behind the bearer tokens when any are
+// configured (SWITCHYARD_METRICS_TOKENS), otherwise open on the listen address, as
+// /healthz and /readyz are.
+func registerMetrics(e *echo.Echo, reg *prometheus.Registry, tokens []httpx.Token, logger *slog.Logger) {
+	var auth []echo.MiddlewareFunc
+	if len(tokens) > 0 {
+		auth = append(auth, httpx.RequireBearer(tokens))
+	}
+	e.GET("/metrics", echo.WrapHandler(metrics.Handler(reg, logger)), auth...)
 }
 
 // eventBus is the deliverer of the configured mode plus its lifecycle.

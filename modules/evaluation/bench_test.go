@@ -8,14 +8,15 @@ import (
 	"testing"
 
 	"github.com/switchyardhq/switchyard/contracts/flagsv1"
+	"github.com/switchyardhq/switchyard/platform/storage"
 )
 
 const benchContext = `{"context":{"targetingKey":"user-123","email":"someone@example.com","plan":"pro","age":42}}`
 
 // benchHarness is a started module with n flags of mixed types in the default environment.
-func benchHarness(b *testing.B, n int) *harness {
+func benchHarness(b *testing.B, n int, opts ...depsOption) *harness {
 	b.Helper()
-	h := newHarness(b)
+	h := newHarnessOn(b, storage.SQLite, opts...)
 	h.start()
 	defs := []string{
 		boolFlag,

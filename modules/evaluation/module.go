@@ -37,6 +37,11 @@ type Deps struct {
 	// a bearer token check say. Nil serves it to anyone who can reach the server, as
 	// OFREP is (see the package documentation).
 	SnapshotAuth echo.MiddlewareFunc
+	// OnEvaluation, when set, is called for every flag evaluation the OFREP endpoints
+	// answer (each flag of a bulk evaluation, not a request refused before evaluating)
+	// with its OFREP reason (ERROR for a failure) and error code ("" on success): a
+	// metrics counter, say. It runs on the read path and must be quick and non-blocking.
+	OnEvaluation func(reason, errorCode string)
 }
 
 // EventStreamOptions tune the change notifications. Zero fields take their defaults.
@@ -93,6 +98,7 @@ func New(deps Deps) (*Module, error) {
 		MinInterval: deps.EventStreams.MinInterval,
 		Retry:       deps.EventStreams.Retry,
 		CatchUp:     m.catchUp,
+		Observe:     deps.OnEvaluation,
 	})
 	return m, nil
 }
@@ -176,6 +182,17 @@ func (m *Module) CloseStreams() { m.api.CloseStreams() }
 
 // OpenStreams returns how many change-notification streams are open.
 func (m *Module) OpenStreams() int { return m.api.OpenStreams() }
+
+// SnapshotRevision returns the revision of the flag configuration environment's
+// evaluations are served from (0 before any event reached it); loaded is false until
+// Start has loaded the snapshots.
+func (m *Module) SnapshotRevision(environment string) (revision int64, loaded bool) {
+	snap, loaded := m.holder.Get(environment)
+	if !loaded {
+		return 0, false
+	}
+	return snap.Revision, true
+}
 
 // Handlers returns the module's event consumers: the projection of flag events.
 func (m *Module) Handlers() []bus.Handler {

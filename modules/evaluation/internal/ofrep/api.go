@@ -34,6 +34,7 @@ type API struct {
 	streamsSuffix []byte
 	streams       *streams
 	catchUp       *catchUp
+	observe       func(reason, errorCode string) // nil: nobody listens
 }
 
 // New returns the API evaluating in environment; now is the clock $flagd.timestamp reads.
@@ -59,6 +60,7 @@ func New(holder *snapshot.Holder, environment string, now func() time.Time, opts
 		streamsSuffix: append(append([]byte(`,"eventStreams":`), streams...), '}'),
 		streams:       newStreams(opts),
 		catchUp:       &catchUp{fn: opts.CatchUp, minGap: catchUpMinGap, timeout: catchUpTimeout},
+		observe:       opts.Observe,
 	}
 }
 
@@ -119,19 +121,29 @@ func (a *API) evaluateFlag(c echo.Context) error {
 
 	evalCtx, rerr := parseContext(body.Bytes())
 	if rerr != nil {
+		a.observed(ofrepv1.ReasonError, rerr.code)
 		return c.Blob(http.StatusBadRequest, echo.MIMEApplicationJSON, snapshot.Failure(key, rerr.code, rerr.details))
 	}
 	flag, found := snap.Lookup(key)
 	if !found {
+		a.observed(ofrepv1.ReasonError, ofrepv1.ErrorFlagNotFound)
 		return c.Blob(http.StatusNotFound, echo.MIMEApplicationJSON, snapshot.Failure(key, ofrepv1.ErrorFlagNotFound,
 			fmt.Sprintf("flag '%s' not found in environment '%s'", key, a.environment)))
 	}
 	res := flag.Evaluate(snapshot.NewRequest(evalCtx, a.now()))
+	a.observed(res.Reason, res.ErrorCode)
 	if res.ErrorCode != "" {
 		// As flagd: every evaluation error but FLAG_NOT_FOUND is a 400.
 		return c.Blob(http.StatusBadRequest, echo.MIMEApplicationJSON, res.Body)
 	}
 	return a.success(c, res.Body)
+}
+
+// observed tells the observer, if any, of one flag evaluation's outcome.
+func (a *API) observed(reason, errorCode string) {
+	if a.observe != nil {
+		a.observe(reason, errorCode)
+	}
 }
 
 func (a *API) unavailable(c echo.Context) error {

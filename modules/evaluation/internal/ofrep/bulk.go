@@ -59,7 +59,9 @@ func (a *API) evaluateFlags(c echo.Context) error {
 		if i > 0 {
 			out.WriteByte(',')
 		}
-		out.Write(flag.Evaluate(req).Body)
+		res := flag.Evaluate(req)
+		a.observed(res.Reason, res.ErrorCode)
+		out.Write(res.Body)
 	}
 	out.WriteByte(']')
 	out.Write(a.streamsSuffix)

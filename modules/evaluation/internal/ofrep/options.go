@@ -36,6 +36,9 @@ type Options struct {
 	// CatchUp brings the snapshots up to date with the store (a replica sharing a store
 	// with others); nil when the snapshots cannot be behind it.
 	CatchUp func(context.Context) error
+	// Observe, when set, is told the reason and error code ("" on success) of every flag
+	// evaluation answered; it runs on the request path.
+	Observe func(reason, errorCode string)
 }
 
 func (o Options) withDefaults() Options {

@@ -11,9 +11,10 @@ import (
 )
 
 // Result is one flag's evaluation, already encoded as an OFREP item: a success
-// (ErrorCode empty) or a failure.
+// (ErrorCode empty) or a failure (Reason ERROR).
 type Result struct {
 	Body      []byte
+	Reason    string
 	ErrorCode string
 }
 
@@ -121,11 +122,12 @@ func (f *Flag) encode(res flageval.Result) Result {
 	if res.ErrorCode != "" {
 		return f.failure(res.ErrorCode, res.ErrorDetails)
 	}
-	return Result{Body: mustEncode(item{Key: f.Key, Reason: res.Reason, Variant: res.Variant, Value: res.Value, Metadata: f.Metadata})}
+	return Result{Body: mustEncode(item{Key: f.Key, Reason: res.Reason, Variant: res.Variant, Value: res.Value, Metadata: f.Metadata}),
+		Reason: res.Reason}
 }
 
 func (f *Flag) failure(code, details string) Result {
-	return Result{Body: Failure(f.Key, code, details), ErrorCode: code}
+	return Result{Body: Failure(f.Key, code, details), Reason: ofrepv1.ReasonError, ErrorCode: code}
 }
 
 // Failure encodes an OFREP evaluation failure for key.
