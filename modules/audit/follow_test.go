@@ -13,7 +13,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/switchyardhq/switchyard/contracts/flagsv1"
-	"github.com/switchyardhq/switchyard/platform/httpx"
 	"github.com/switchyardhq/switchyard/platform/storage"
 )
 
@@ -259,25 +258,7 @@ func TestFollowRejectsBadQuery(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			resp, body := f.getPath(t, tt.path, tt.query, "")
-			if resp.StatusCode != http.StatusBadRequest {
-				t.Fatalf("GET %s?%s: status %d, want 400; body %s", tt.path, tt.query, resp.StatusCode, body)
-			}
-			if ct := resp.Header.Get(echo.HeaderContentType); ct != httpx.ProblemContentType {
-				t.Fatalf("Content-Type = %q, want %q", ct, httpx.ProblemContentType)
-			}
-			var p struct {
-				Field  string `json:"field"`
-				Detail string `json:"detail"`
-			}
-			if err := json.Unmarshal(body, &p); err != nil {
-				t.Fatalf("decode problem %s: %v", body, err)
-			}
-			if p.Field != tt.wantField {
-				t.Fatalf("field = %q, want %q; body %s", p.Field, tt.wantField, body)
-			}
-			if tt.wantField != "" && !strings.Contains(p.Detail, tt.wantField) {
-				t.Fatalf("detail %q does not name %q", p.Detail, tt.wantField)
-			}
+			expectBadRequest(t, "GET "+tt.path+"?"+tt.query, resp, body, tt.wantField)
 		})
 	}
 

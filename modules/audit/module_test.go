@@ -136,6 +136,31 @@ type listBody struct {
 }
 
 // list fetches one page and fails the test unless it is a 200 JSON response.
+// expectBadRequest checks that request was refused with a 400 problem+json naming
+// wantField ("" for none), in its field and in its detail.
+func expectBadRequest(t *testing.T, request string, resp *http.Response, body []byte, wantField string) {
+	t.Helper()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("%s: status %d, want 400; body %s", request, resp.StatusCode, body)
+	}
+	if ct := resp.Header.Get(echo.HeaderContentType); ct != httpx.ProblemContentType {
+		t.Fatalf("%s: Content-Type = %q, want %q", request, ct, httpx.ProblemContentType)
+	}
+	var p struct {
+		Field  string `json:"field"`
+		Detail string `json:"detail"`
+	}
+	if err := json.Unmarshal(body, &p); err != nil {
+		t.Fatalf("%s: decode problem %s: %v", request, body, err)
+	}
+	if p.Field != wantField {
+		t.Fatalf("%s: field = %q, want %q; body %s", request, p.Field, wantField, body)
+	}
+	if wantField != "" && !strings.Contains(p.Detail, wantField) {
+		t.Fatalf("%s: detail %q does not name %q", request, p.Detail, wantField)
+	}
+}
+
 func (f *fixture) list(t *testing.T, query string) listBody {
 	t.Helper()
 	resp, body := f.get(t, query, "")
